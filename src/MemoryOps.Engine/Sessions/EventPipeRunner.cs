@@ -1,0 +1,110 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Threading;
+using System.Threading.Tasks;
+using MemoryOps.Engine.Processes;
+using Microsoft.Diagnostics.NETCore.Client;
+using Microsoft.Diagnostics.Tracing;
+
+namespace MemoryOps.Engine.Sessions
+{
+    /// <summary>
+    /// One EventPipe session in one target process, read with TraceEvent. It owns the only two
+    /// things that must never leak: the session inside the target (stopped on cancel, on dispose and
+    /// on error) and the reading thread (Run returns once the stream is closed).
+    /// </summary>
+    public sealed class EventPipeRunner : IDisposable
+    {
+        private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(5);
+        private readonly EventPipeSession session;
+        private int stopRequested;
+
+        public int ProcessId { get; }
+        public EventPipeEventSource Source { get; }
+
+        /// <summary>True once we asked the session to stop; a stream that ends without it means the target went away.</summary>
+        public bool StopRequested => Volatile.Read(ref stopRequested) != 0;
+
+        private EventPipeRunner(int pid, EventPipeSession session)
+        {
+            ProcessId = pid;
+            this.session = session;
+            Source = new EventPipeEventSource(session.EventStream);
+        }
+
+        public static EventPipeRunner Start(int pid, IReadOnlyList<EventPipeProvider> providers, int circularBufferMB, bool requestRundown = false)
+        {
+            EventPipeSession session;
+            try
+            {
+                var client = new DiagnosticsClient(pid);
+                session = client.StartEventPipeSession(providers, requestRundown, circularBufferMB);
+            }
+            catch (Exception e) when (e is ServerNotAvailableException || e is EndOfStreamException || e is IOException)
+            {
+                if (!ProcessDiscovery.ProcessExists(pid))
+                    throw new MemoryOpsException(FailureKind.TargetExited, $"Process {pid} exited before the diagnostic session could start.", pid, e);
+                throw new MemoryOpsException(FailureKind.NotDotNetProcess, $"Process {pid} did not accept a diagnostic session: {e.Message}", pid, e);
+            }
+            catch (UnauthorizedAccessException e)
+            {
+                throw new MemoryOpsException(FailureKind.AccessDenied,
+                    $"Access to process {pid}'s diagnostic socket was denied. Run as the user that owns the process ({ProcessDiscovery.OwnerName(pid)}) or as root.", pid, e);
+            }
+            catch (ServerErrorException e)
+            {
+                throw new MemoryOpsException(FailureKind.SessionFailed, $"Process {pid} refused the diagnostic session: {e.Message}", pid, e);
+            }
+            return new EventPipeRunner(pid, session);
+        }
+
+        /// <summary>
+        /// Reads events until the session is stopped (by <paramref name="cancel"/> or <see cref="Stop"/>)
+        /// or the target exits; the latter throws <see cref="FailureKind.TargetExited"/>.
+        /// </summary>
+        public void Run(CancellationToken cancel)
+        {
+            using var registration = cancel.Register(Stop);
+            Exception? readError = null;
+            try
+            {
+                Source.Process();
+            }
+            catch (Exception e) when (!(e is OutOfMemoryException))
+            {
+                readError = e;
+            }
+
+            if (StopRequested) return;
+            // The stream ended and we did not ask for it: the target went away (or closed the session).
+            bool alive = ProcessDiscovery.ProcessExists(ProcessId);
+            throw new MemoryOpsException(FailureKind.TargetExited,
+                alive ? $"Process {ProcessId} ended the diagnostic session unexpectedly." : $"Process {ProcessId} exited during the collection.",
+                ProcessId, readError);
+        }
+
+        /// <summary>Asks the target to end the session; the stream then closes and Run returns. Safe to call many times, from any thread.</summary>
+        public void Stop()
+        {
+            if (Interlocked.Exchange(ref stopRequested, 1) != 0) return;
+            // Stop() talks to the target over a new connection; a hung or dead target must not hang us.
+            var stop = Task.Run(() =>
+            {
+                try { session.Stop(); } catch (Exception) { /* target gone: nothing left to stop */ }
+            });
+            if (!stop.Wait(StopTimeout))
+            {
+                // Closing our end of the stream ends Source.Process() even when the target does not answer.
+                try { session.Dispose(); } catch (Exception) { }
+            }
+        }
+
+        public void Dispose()
+        {
+            Stop();
+            try { Source.Dispose(); } catch (Exception) { }
+            try { session.Dispose(); } catch (Exception) { }
+        }
+    }
+}

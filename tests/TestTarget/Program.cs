@@ -1,0 +1,185 @@
+// TestTarget: a tiny "order service" whose heap is known exactly at every moment.
+// Tests, the demo and the benchmarks drive it over stdin, one command per line; every command
+// is answered with exactly one line that starts with "OK" or "ERR", so a driver can wait for it.
+//
+//   leak N      add N orders: N OrderStat objects and N key strings, kept by the static map (the leak)
+//   clear       drop every order
+//   report N    cache N CachedReport objects, each holding a long[16384] (the "cached report" leak)
+//   uncache     drop the cached reports
+//   churn on    allocate and drop garbage continuously on a background thread, so GCs happen
+//   churn off   stop the churn
+//   gc          run a full blocking GC
+//   count       print the current number of orders and reports
+//   exit        leave (end of stdin does the same, so a dead driver never leaves us running)
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Threading;
+
+namespace OrderService
+{
+    public sealed class OrderStat
+    {
+        public string Id;
+        public long Quantity;
+        public double Price;
+        public DateTime Created;
+
+        public OrderStat(string id, long quantity, double price, DateTime created)
+        {
+            Id = id; Quantity = quantity; Price = price; Created = created;
+        }
+    }
+
+    public sealed class CachedReport
+    {
+        public const int RowCount = 16384;
+        public long[] Rows = new long[RowCount];
+        public int Number;
+        public CachedReport(int number) { Number = number; }
+    }
+
+    public static class Orders
+    {
+        // The story's "global map that keeps growing".
+        public static Dictionary<string, OrderStat> byId = new Dictionary<string, OrderStat>();
+        private static long nextId;
+
+        public static void Leak(int n)
+        {
+            var now = DateTime.UtcNow;
+            for (int i = 0; i < n; i++)
+            {
+                long id = ++nextId;
+                string key = "order-" + id.ToString("D9");
+                byId.Add(key, new OrderStat(key, id % 97, id * 0.25, now));
+            }
+        }
+
+        public static void Clear()
+        {
+            // A new map, so the old one's arrays become garbage too.
+            byId = new Dictionary<string, OrderStat>();
+        }
+    }
+
+    public static class ReportCache
+    {
+        // The story's "cached report that keeps old arrays alive".
+        public static List<CachedReport> cache = new List<CachedReport>();
+        private static int nextNumber;
+
+        public static void Add(int n)
+        {
+            for (int i = 0; i < n; i++) cache.Add(new CachedReport(++nextNumber));
+        }
+
+        public static void Drop() => cache = new List<CachedReport>();
+    }
+
+    public static class Churn
+    {
+        private static volatile bool running;
+        private static Thread? thread;
+        public static object? Sink;
+
+        public static void Start()
+        {
+            if (running) return;
+            running = true;
+            thread = new Thread(Run) { IsBackground = true, Name = "churn" };
+            thread.Start();
+        }
+
+        public static void Stop()
+        {
+            running = false;
+            thread?.Join();
+            thread = null;
+        }
+
+        private static void Run()
+        {
+            // About 100 MB/s of short-lived garbage, with a few survivors so gen1 GCs happen too.
+            var survivors = new object[256];
+            int round = 0;
+            while (running)
+            {
+                for (int i = 0; i < 1000; i++)
+                {
+                    var garbage = new byte[1024];
+                    garbage[0] = (byte)i;
+                    Sink = garbage;
+                }
+                survivors[round++ % survivors.Length] = new byte[8192];
+                Thread.Sleep(10);
+            }
+        }
+    }
+
+    public static class Program
+    {
+        public static int Main()
+        {
+            Console.Out.Flush();
+            Console.WriteLine($"READY pid={Environment.ProcessId}");
+            string? line;
+            while ((line = Console.ReadLine()) != null)
+            {
+                string[] parts = line.Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                if (parts.Length == 0) continue;
+                try
+                {
+                    switch (parts[0].ToLowerInvariant())
+                    {
+                        case "leak":
+                            Orders.Leak(int.Parse(parts[1]));
+                            Reply($"OK leak orders={Orders.byId.Count}");
+                            break;
+                        case "clear":
+                            Orders.Clear();
+                            Reply("OK clear orders=0");
+                            break;
+                        case "report":
+                            ReportCache.Add(int.Parse(parts[1]));
+                            Reply($"OK report reports={ReportCache.cache.Count}");
+                            break;
+                        case "uncache":
+                            ReportCache.Drop();
+                            Reply("OK uncache reports=0");
+                            break;
+                        case "churn":
+                            if (parts.Length > 1 && parts[1] == "off") Churn.Stop(); else Churn.Start();
+                            Reply($"OK churn {(parts.Length > 1 ? parts[1] : "on")}");
+                            break;
+                        case "gc":
+                            GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+                            GC.WaitForPendingFinalizers();
+                            Reply($"OK gc heap={GC.GetTotalMemory(false)}");
+                            break;
+                        case "count":
+                            Reply($"OK count orders={Orders.byId.Count} reports={ReportCache.cache.Count}");
+                            break;
+                        case "exit":
+                            Reply("OK exit");
+                            return 0;
+                        default:
+                            Reply($"ERR unknown command '{parts[0]}'");
+                            break;
+                    }
+                }
+                catch (Exception e)
+                {
+                    Reply($"ERR {e.GetType().Name}: {e.Message}");
+                }
+            }
+            return 0;
+        }
+
+        private static void Reply(string s)
+        {
+            Console.WriteLine(s);
+            Console.Out.Flush();
+        }
+    }
+}
