@@ -10,10 +10,15 @@
 //   churn off   stop the churn
 //   gc          run a full blocking GC
 //   count       print the current number of orders and reports
+//   sessions    list the EventSources a diagnostic session has enabled in this process right now
+//               (so a test can prove a collector ended its session)
 //   exit        leave (end of stdin does the same, so a dead driver never leaves us running)
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Diagnostics.Tracing;
+using System.Linq;
 using System.Threading;
 
 namespace OrderService
@@ -117,11 +122,35 @@ namespace OrderService
         }
     }
 
+    /// <summary>The service's own telemetry: an EventCounter and a Meter instrument, both named OrderService,
+    /// so tests can read a non-runtime provider and check the value against the known order count.</summary>
+    [EventSource(Name = "OrderService")]
+    public sealed class OrderEventSource : EventSource
+    {
+        public static readonly OrderEventSource Log = new OrderEventSource();
+        private PollingCounter? ordersCounter;
+
+        protected override void OnEventCommand(EventCommandEventArgs command)
+        {
+            if (command.Command == EventCommand.Enable)
+                ordersCounter ??= new PollingCounter("orders-count", this, () => Orders.byId.Count) { DisplayName = "Orders in memory" };
+        }
+    }
+
+    public static class OrderMeter
+    {
+        public static readonly Meter Meter = new Meter("OrderService");
+        public static readonly ObservableGauge<int> OrdersGauge =
+            Meter.CreateObservableGauge("orders.count", () => Orders.byId.Count, unit: "{order}", description: "Orders in memory");
+    }
+
     public static class Program
     {
         public static int Main()
         {
             Console.Out.Flush();
+            GC.KeepAlive(OrderEventSource.Log);
+            GC.KeepAlive(OrderMeter.OrdersGauge);
             Console.WriteLine($"READY pid={Environment.ProcessId}");
             string? line;
             while ((line = Console.ReadLine()) != null)
@@ -159,6 +188,10 @@ namespace OrderService
                             break;
                         case "count":
                             Reply($"OK count orders={Orders.byId.Count} reports={ReportCache.cache.Count}");
+                            break;
+                        case "sessions":
+                            var enabled = EventSource.GetSources().Where(src => src.IsEnabled()).Select(src => src.Name).OrderBy(n => n);
+                            Reply($"OK sessions enabled={string.Join(",", enabled)}");
                             break;
                         case "exit":
                             Reply("OK exit");

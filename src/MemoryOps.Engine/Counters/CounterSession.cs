@@ -86,12 +86,20 @@ namespace MemoryOps.Engine.Counters
         /// <paramref name="onWarning"/> receives the runtime's own complaints (e.g. a Meter refused for a conflicting configuration).
         /// </summary>
         public void Run(Action<CounterSample> onSample, Action<string>? onWarning, CancellationToken cancel)
+            => Run(onSample, onWarning, null, cancel);
+
+        /// <param name="onAnnounce">Told "provider/name" of every counter the target says it will report and the
+        /// filter keeps, before its first value (Meter instruments are announced up front; EventCounters with their first value).</param>
+        public void Run(Action<CounterSample> onSample, Action<string>? onWarning, Action<string>? onAnnounce, CancellationToken cancel)
         {
+            this.onAnnounce = onAnnounce;
             using var runner = EventPipeRunner.Start(pid, BuildProviders(), circularBufferMB: 16);
             var providerNames = new HashSet<string>(options.Providers, StringComparer.OrdinalIgnoreCase);
             runner.Source.Dynamic.All += e => Handle(e, providerNames, onSample, onWarning);
             runner.Run(cancel);
         }
+
+        private Action<string>? onAnnounce;
 
         private void Handle(TraceEvent e, HashSet<string> providerNames, Action<CounterSample> onSample, Action<string>? onWarning)
         {
@@ -117,6 +125,11 @@ namespace MemoryOps.Engine.Counters
                     foreach (var sample in CounterPayloadParser.FromMeterEvent(e.EventName!, fields, e.TimeStamp, options.IntervalSeconds))
                         Emit(sample, onSample);
                     break;
+                case "BeginInstrumentReporting":
+                    if (onAnnounce != null && fields.TryGetValue("instrumentName", out var inst) && inst is string instrument
+                        && (options.NameFilter == null || options.NameFilter(instrument)))
+                        onAnnounce(Convert.ToString(fields.TryGetValue("meterName", out var m) ? m : "") + "/" + instrument);
+                    break;
                 case "Error":
                 case "MultipleSessionsNotSupportedError":
                 case "MultipleSessionsConfiguredIncorrectlyError":
@@ -133,6 +146,7 @@ namespace MemoryOps.Engine.Counters
             if (options.NameFilter != null && !options.NameFilter(sample.Name)) return;
             sample.ProcessId = pid;
             sample.ProcessName = processName;
+            onAnnounce?.Invoke(sample.Provider + "/" + sample.Name);
             onSample(sample);
         }
 

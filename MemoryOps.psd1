@@ -1,0 +1,28 @@
+@{
+    RootModule           = 'MemoryOps.dll'
+    ModuleVersion        = '0.1.0'
+    CompatiblePSEditions = @('Core')
+    GUID                 = '6f4d2b1e-8a63-4c1f-9d2e-5b7a0c3e9f41'
+    Author               = 'MemoryOps contributors'
+    CompanyName          = 'MemoryOps'
+    Copyright            = '(c) MemoryOps contributors. MIT License.'
+    Description          = 'See, capture, compare and police the memory of .NET services from the PowerShell pipeline: live GC counters and events, heap snapshots and dumps, diffs, baselines and thresholds.'
+    PowerShellVersion    = '7.4'
+    FormatsToProcess     = @('MemoryOps.Format.ps1xml')
+    CmdletsToExport      = @(
+        'Get-DotNetProcess'
+        'Get-GcCounter'
+        'Get-GcEvent'
+    )
+    FunctionsToExport    = @()
+    VariablesToExport    = @()
+    AliasesToExport      = @()
+    PrivateData          = @{
+        PSData = @{
+            Tags         = @('dotnet', 'memory', 'gc', 'diagnostics', 'eventpipe', 'heap', 'leak', 'Linux', 'PSEdition_Core')
+            ProjectUri   = 'https://github.com/memoryops/MemoryOps'
+            LicenseUri   = 'https://github.com/memoryops/MemoryOps/blob/main/LICENSE'
+            ReleaseNotes = '0.1.0: Get-DotNetProcess, Get-GcCounter (System.Runtime EventCounters and Meter, any provider), Get-GcEvent (per-GC records and a pause summary).'
+        }
+    }
+}

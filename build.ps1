@@ -1,0 +1,115 @@
+#Requires -Version 7.4
+<#
+.SYNOPSIS
+    The one entry point: builds, tests and demonstrates MemoryOps.
+.DESCRIPTION
+    Build  compiles the solution and lays the module out as an importable folder: out/MemoryOps/<version>/.
+    Test   builds, runs the xunit engine tests and the Pester cmdlet tests, prints one closing line
+           "N passed, N failed" for both suites together and exits non-zero on any failure.
+    Demo   builds and runs the story on the bundled TestTarget.
+.EXAMPLE
+    dotnet tool restore && dotnet pwsh ./build.ps1 -Task Test
+#>
+[CmdletBinding()]
+param(
+    [ValidateSet('Build', 'Test', 'Demo')]
+    [string] $Task = 'Build',
+
+    [ValidateSet('Debug', 'Release')]
+    [string] $Configuration = 'Release',
+
+    # Run only the Pester files whose name matches (e.g. Get-GcCounter); all when empty.
+    [string] $PesterFilter = ''
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+$root = $PSScriptRoot
+$manifest = Import-PowerShellDataFile (Join-Path $root 'MemoryOps.psd1')
+$version = $manifest.ModuleVersion
+$moduleDir = Join-Path $root "out/MemoryOps/$version"
+$resultsDir = Join-Path $root 'out/TestResults'
+
+function Invoke-Native {
+    # Runs a native command and stops the build when it fails.
+    param([string] $What, [scriptblock] $Command)
+    Write-Host "==> $What" -ForegroundColor Cyan
+    & $Command
+    if ($LASTEXITCODE -ne 0) { throw "$What failed with exit code $LASTEXITCODE." }
+}
+
+function Invoke-Build {
+    Invoke-Native 'dotnet build' { dotnet build (Join-Path $root 'MemoryOps.sln') -c $Configuration --nologo -v:q -clp:NoSummary }
+    $publish = Join-Path $root 'out/publish'
+    Invoke-Native 'dotnet publish (module)' { dotnet publish (Join-Path $root 'src/MemoryOps/MemoryOps.csproj') -c $Configuration -o $publish --nologo -v:q --no-build }
+
+    if (Test-Path $moduleDir) { Remove-Item $moduleDir -Recurse -Force }
+    New-Item -ItemType Directory -Path $moduleDir | Out-Null
+    # Managed assemblies only: TraceEvent's amd64/x86/arm64 folders hold Windows-only native files the module never loads on Linux.
+    Get-ChildItem $publish -File | Where-Object Extension -in '.dll', '.pdb', '.json' | Copy-Item -Destination $moduleDir
+    Copy-Item (Join-Path $root 'MemoryOps.psd1') $moduleDir
+    Copy-Item (Join-Path $root 'src/MemoryOps/MemoryOps.Format.ps1xml') $moduleDir
+    Write-Host "Module laid out in $moduleDir" -ForegroundColor Green
+}
+
+function Get-PesterPath {
+    $proj = Join-Path $root 'tests/MemoryOps.Tests/MemoryOps.Tests.csproj'
+    Invoke-Native 'restore Pester from NuGet' { dotnet restore $proj --nologo -v:q }
+    $pesterVersion = ([xml](Get-Content $proj)).Project.PropertyGroup.PesterVersion | Where-Object { $_ } | Select-Object -First 1
+    $packages = if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else { Join-Path $HOME '.nuget/packages' }
+    $path = Join-Path $packages "pester/$pesterVersion/tools/Pester.psd1"
+    if (-not (Test-Path $path)) { throw "Pester $pesterVersion was not restored to $path." }
+    $path
+}
+
+function Invoke-Test {
+    Invoke-Build
+    if (Test-Path $resultsDir) { Remove-Item $resultsDir -Recurse -Force }
+    New-Item -ItemType Directory -Path $resultsDir | Out-Null
+
+    # xunit (engine)
+    Write-Host '==> xunit: tests/MemoryOps.Engine.Tests' -ForegroundColor Cyan
+    dotnet test (Join-Path $root 'tests/MemoryOps.Engine.Tests/MemoryOps.Engine.Tests.csproj') -c $Configuration --no-build --nologo `
+        --logger 'trx;LogFileName=engine.trx' --logger 'console;verbosity=normal' --results-directory $resultsDir
+    $xunitExit = $LASTEXITCODE
+    $trx = Join-Path $resultsDir 'engine.trx'
+    $xPassed = 0; $xFailed = 0
+    if (Test-Path $trx) {
+        $counters = ([xml](Get-Content $trx)).TestRun.ResultSummary.Counters
+        $xPassed = [int]$counters.passed
+        $xFailed = [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
+    }
+    if ($xunitExit -ne 0 -and $xFailed -eq 0) { $xFailed = 1 } # the runner itself failed
+
+    # Pester (cmdlets), in a fresh pwsh so the freshly built module is what gets imported.
+    $pester = Get-PesterPath
+    $counts = Join-Path $resultsDir 'pester-counts.json'
+    Write-Host '==> Pester: tests/MemoryOps.Tests' -ForegroundColor Cyan
+    dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $root 'tests/MemoryOps.Tests/Invoke-PesterRun.ps1') `
+        -PesterPath $pester -ModulePath (Join-Path $moduleDir 'MemoryOps.psd1') -CountsPath $counts -Filter $PesterFilter
+    $pesterExit = $LASTEXITCODE
+    $pPassed = 0; $pFailed = 0
+    if (Test-Path $counts) {
+        $c = Get-Content $counts -Raw | ConvertFrom-Json
+        $pPassed = [int]$c.Passed; $pFailed = [int]$c.Failed
+    }
+    if ($pesterExit -ne 0 -and $pFailed -eq 0) { $pFailed = 1 }
+
+    Write-Host "xunit: $xPassed passed, $xFailed failed; Pester: $pPassed passed, $pFailed failed"
+    $passed = $xPassed + $pPassed
+    $failed = $xFailed + $pFailed
+    Write-Output "$passed passed, $failed failed"
+    if ($failed -gt 0 -or $passed -eq 0) { exit 1 }
+}
+
+function Invoke-Demo {
+    Invoke-Build
+    dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $root 'tests/Demo.ps1') -ModulePath (Join-Path $moduleDir 'MemoryOps.psd1')
+    if ($LASTEXITCODE -ne 0) { Write-Host 'The demo failed.' -ForegroundColor Red; exit 1 }
+}
+
+switch ($Task) {
+    'Build' { Invoke-Build }
+    'Test' { Invoke-Test }
+    'Demo' { Invoke-Demo }
+}

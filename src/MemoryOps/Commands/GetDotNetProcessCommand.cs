@@ -1,0 +1,62 @@
+using System;
+using System.Linq;
+using System.Management.Automation;
+using MemoryOps.Engine;
+using MemoryOps.Engine.Processes;
+
+namespace MemoryOps.Commands
+{
+    /// <summary>Lists the .NET processes that can be diagnosed (they answer on their diagnostic socket).</summary>
+    [Cmdlet(VerbsCommon.Get, "DotNetProcess", DefaultParameterSetName = NameSet)]
+    [OutputType(typeof(DotNetProcessInfo))]
+    public sealed class GetDotNetProcessCommand : MemoryOpsCmdlet
+    {
+        private const string NameSet = "Name";
+        private const string IdSet = "Id";
+
+        [Parameter(Position = 0, ParameterSetName = NameSet)]
+        [SupportsWildcards]
+        [ArgumentCompleter(typeof(DotNetProcessNameCompleter))]
+        [ValidateNotNullOrEmpty]
+        public string[]? Name { get; set; }
+
+        [Parameter(Mandatory = true, ParameterSetName = IdSet, ValueFromPipelineByPropertyName = true)]
+        [Alias("ProcessId", "PID")]
+        [ArgumentCompleter(typeof(DotNetProcessIdCompleter))]
+        [ValidateRange(1, int.MaxValue)]
+        public int[] Id { get; set; } = Array.Empty<int>();
+
+        protected override void ProcessRecord()
+        {
+            if (ParameterSetName == IdSet)
+            {
+                foreach (var pid in Id)
+                {
+                    try { WriteObject(ProcessDiscovery.Describe(pid)); }
+                    catch (MemoryOpsException e) { WriteFailure(e, pid); }
+                }
+                return;
+            }
+
+            WriteVerbose("Listing diagnostic sockets and asking each runtime for its process information.");
+            var all = ProcessDiscovery.List(WriteVerbose);
+            if (Name == null)
+            {
+                WriteObject(all, enumerateCollection: true);
+                return;
+            }
+            foreach (var pattern in Name)
+            {
+                var wildcard = WildcardPattern.Get(pattern, WildcardOptions.IgnoreCase);
+                var matches = all.Where(p => wildcard.IsMatch(p.Name) || wildcard.IsMatch(p.ProcessName)).ToList();
+                if (matches.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(pattern))
+                {
+                    WriteError(new ErrorRecord(
+                        new MemoryOpsException(FailureKind.ProcessNotFound, $"No diagnosable .NET process is named '{pattern}'.", pattern),
+                        nameof(FailureKind.ProcessNotFound), ErrorCategory.ObjectNotFound, pattern));
+                }
+                WriteObject(matches, enumerateCollection: true);
+            }
+        }
+    }
+}

@@ -1,0 +1,192 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using MemoryOps.Engine;
+using MemoryOps.Engine.Counters;
+using MemoryOps.Engine.Sessions;
+
+namespace MemoryOps.Commands
+{
+    /// <summary>
+    /// Samples GC and memory counters (System.Runtime EventCounters and Meter, or any -Provider)
+    /// from one or many processes, streaming one CounterSample per value as it arrives.
+    /// </summary>
+    [Cmdlet(VerbsCommon.Get, "GcCounter", DefaultParameterSetName = ByIdSet)]
+    [OutputType(typeof(CounterSample))]
+    [OutputType(typeof(CounterDescriptor))]
+    public sealed class GetGcCounterCommand : ProcessTargetCmdlet
+    {
+        public enum CounterSource { All, EventCounters, Meter }
+
+        [Parameter(Position = 1)]
+        [SupportsWildcards]
+        [ArgumentCompleter(typeof(CounterNameCompleter))]
+        [ValidateNotNullOrEmpty]
+        public string[]? Counter { get; set; }
+
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string[] Provider { get; set; } = { CounterSessionOptions.RuntimeProvider };
+
+        [Parameter]
+        public CounterSource Source { get; set; } = CounterSource.All;
+
+        [Parameter]
+        [SecondsToTimeSpan]
+        public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(1);
+
+        [Parameter]
+        [SecondsToTimeSpan]
+        public TimeSpan Duration { get; set; }
+
+        [Parameter]
+        [ValidateRange(1, int.MaxValue)]
+        public int MaxSamples { get; set; }
+
+        [Parameter]
+        public SwitchParameter Continuous { get; set; }
+
+        [Parameter]
+        public SwitchParameter ListAvailable { get; set; }
+
+        private static readonly TimeSpan Settle = TimeSpan.FromMilliseconds(300);
+        // A provider that publishes nothing (misspelt, or not loaded yet) must not hang a one-shot read.
+        private static readonly TimeSpan NothingArrivedGrace = TimeSpan.FromSeconds(10);
+
+        protected override void BeginProcessing()
+        {
+            if (Interval < TimeSpan.FromSeconds(0.1) || Interval > TimeSpan.FromHours(1))
+                ThrowTerminatingError(new ErrorRecord(new ArgumentOutOfRangeException(nameof(Interval), "-Interval must be between 0.1 second and 1 hour."),
+                    "InvalidInterval", ErrorCategory.InvalidArgument, Interval));
+            if (Duration < TimeSpan.Zero)
+                ThrowTerminatingError(new ErrorRecord(new ArgumentOutOfRangeException(nameof(Duration), "-Duration cannot be negative."),
+                    "InvalidDuration", ErrorCategory.InvalidArgument, Duration));
+        }
+
+        protected override void ProcessRecord() => ResolveTargets();
+
+        protected override void EndProcessing()
+        {
+            if (Targets.Count == 0) return;
+
+            // With no stop condition, take one sample of each counter (like Get-Counter).
+            bool oneShot = ListAvailable || (!Continuous && Duration == TimeSpan.Zero && MaxSamples == 0);
+            int perCounter = ListAvailable ? 1 : MaxSamples > 0 ? MaxSamples : oneShot ? 1 : 0;
+            var filters = Counter?.Select(c => WildcardPattern.Get(c, WildcardOptions.IgnoreCase)).ToArray();
+            var options = new CounterSessionOptions
+            {
+                Providers = Provider,
+                IntervalSeconds = Interval.TotalSeconds,
+                NameFilter = filters == null ? null : name => filters.Any(f => f.IsMatch(name)),
+                EventCounters = Source != CounterSource.Meter,
+                Meters = Source != CounterSource.EventCounters,
+            };
+
+            var started = DateTime.UtcNow;
+            DateTime? deadline = Duration > TimeSpan.Zero ? started + Duration : (DateTime?)null;
+            var trackers = new Dictionary<int, SampleLimitTracker>();
+            var announced = new Dictionary<int, System.Collections.Concurrent.ConcurrentQueue<string>>();
+            var finished = new HashSet<int>();
+            var descriptors = new Dictionary<string, CounterDescriptor>(StringComparer.Ordinal);
+
+            using var collector = new ParallelCollector<CounterSample>(Stopping);
+            foreach (var target in Targets)
+            {
+                int pid = target.ProcessId;
+                if (perCounter > 0) trackers[pid] = new SampleLimitTracker(perCounter, Settle, patience: Interval + Interval + TimeSpan.FromSeconds(1.5));
+                var announcements = new System.Collections.Concurrent.ConcurrentQueue<string>();
+                announced[pid] = announcements;
+                WriteVerbose($"Starting a counter session in {target} for {string.Join(", ", Provider)} every {Interval.TotalSeconds:0.###} s.");
+                var session = new CounterSession(pid, target.Name, options);
+                collector.Start(pid, (emit, warn, token) => session.Run(emit, warn, announcements.Enqueue, token));
+            }
+
+            var progress = new ProgressRecord(1, "Get-GcCounter", "Waiting for the first values") { PercentComplete = -1 };
+            bool anyValue = false;
+            foreach (var item in collector.Consume(TimeSpan.FromMilliseconds(100)))
+            {
+                var now = DateTime.UtcNow;
+                if (item.Error != null)
+                {
+                    WriteFailure(item.Error, item.WorkerKey);
+                    finished.Add(item.WorkerKey);
+                }
+                else if (item.Warning != null)
+                {
+                    WriteWarning(item.Warning);
+                }
+                else if (item.Value != null && !finished.Contains(item.WorkerKey))
+                {
+                    var sample = item.Value;
+                    if (trackers.TryGetValue(sample.ProcessId, out var tracker))
+                    {
+                        Drain(announced[sample.ProcessId], tracker, now);
+                        if (!tracker.Record(sample, now)) continue;
+                    }
+                    anyValue = true;
+                    if (ListAvailable)
+                    {
+                        string key = sample.Source + "|" + sample.Provider + "|" + sample.Name;
+                        if (!descriptors.ContainsKey(key))
+                        {
+                            descriptors[key] = new CounterDescriptor
+                            {
+                                ProcessId = sample.ProcessId,
+                                Provider = sample.Provider,
+                                Name = sample.Name,
+                                DisplayName = sample.DisplayName,
+                                Unit = sample.Unit,
+                                Kind = sample.Kind,
+                                Source = sample.Source,
+                                TagKeys = sample.Tags.Keys.OrderBy(k => k, StringComparer.Ordinal).ToArray(),
+                            };
+                        }
+                    }
+                    else
+                    {
+                        WriteObject(sample);
+                    }
+                }
+
+                // Stop conditions, checked on every item and every tick.
+                if (deadline.HasValue && now >= deadline.Value)
+                {
+                    WriteVerbose($"Duration of {Duration.TotalSeconds:0.###} s reached; stopping the sessions.");
+                    collector.StopAll();
+                }
+                foreach (var kv in trackers)
+                {
+                    if (finished.Contains(kv.Key)) continue;
+                    Drain(announced[kv.Key], kv.Value, now);
+                    bool nothingArrived = kv.Value.ExpectedCounters == 0 && now - started > Interval + NothingArrivedGrace;
+                    if (kv.Value.IsSatisfied(now) || nothingArrived)
+                    {
+                        if (nothingArrived)
+                            WriteWarning($"Process {kv.Key} published no counter matching the request within {(Interval + NothingArrivedGrace).TotalSeconds:0} s. Check -Provider and -Counter with -ListAvailable.");
+                        WriteVerbose($"Process {kv.Key}: every counter has {MaxSamplesText(perCounter)}; ending its session.");
+                        finished.Add(kv.Key);
+                        collector.StopWorker(kv.Key);
+                    }
+                }
+                if (!anyValue && !Continuous)
+                {
+                    progress.StatusDescription = $"Waiting for the first values ({(now - started).TotalSeconds:0.0} s)";
+                    WriteProgress(progress);
+                }
+            }
+            progress.RecordType = ProgressRecordType.Completed;
+            WriteProgress(progress);
+
+            if (ListAvailable)
+                WriteObject(descriptors.Values.OrderBy(d => d.Source).ThenBy(d => d.Provider).ThenBy(d => d.Name, StringComparer.Ordinal), enumerateCollection: true);
+        }
+
+        private static string MaxSamplesText(int n) => n == 1 ? "1 sample" : $"{n} samples";
+
+        private static void Drain(System.Collections.Concurrent.ConcurrentQueue<string> queue, SampleLimitTracker tracker, DateTime now)
+        {
+            while (queue.TryDequeue(out var key)) tracker.Announce(key, now);
+        }
+    }
+}

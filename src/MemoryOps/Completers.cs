@@ -1,0 +1,56 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using System.Management.Automation.Language;
+using MemoryOps.Engine.Counters;
+using MemoryOps.Engine.Processes;
+
+namespace MemoryOps
+{
+    /// <summary>Completes -ProcessId with the live, diagnosable .NET processes (the tooltip names them).</summary>
+    public sealed class DotNetProcessIdCompleter : IArgumentCompleter
+    {
+        public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+            CommandAst commandAst, IDictionary fakeBoundParameters)
+        {
+            foreach (var p in ProcessDiscovery.List())
+            {
+                string id = p.ProcessId.ToString();
+                if (id.StartsWith(wordToComplete ?? "", StringComparison.Ordinal))
+                    yield return new CompletionResult(id, $"{id} {p.Name}", CompletionResultType.ParameterValue, $"{p.Name}: {p.CommandLine}");
+            }
+        }
+    }
+
+    /// <summary>Completes -Name with the names of the live, diagnosable .NET processes.</summary>
+    public sealed class DotNetProcessNameCompleter : IArgumentCompleter
+    {
+        public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+            CommandAst commandAst, IDictionary fakeBoundParameters)
+        {
+            var pattern = WildcardPattern.Get((wordToComplete ?? "").Trim('\'', '"') + "*", WildcardOptions.IgnoreCase);
+            return ProcessDiscovery.List()
+                .Select(p => p.Name)
+                .Distinct(StringComparer.OrdinalIgnoreCase)
+                .Where(pattern.IsMatch)
+                .OrderBy(n => n, StringComparer.OrdinalIgnoreCase)
+                .Select(n => new CompletionResult(n, n, CompletionResultType.ParameterValue, n));
+        }
+    }
+
+    /// <summary>Completes -Counter with the counters System.Runtime publishes (EventCounters and Meter).</summary>
+    public sealed class CounterNameCompleter : IArgumentCompleter
+    {
+        public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+            CommandAst commandAst, IDictionary fakeBoundParameters)
+        {
+            var pattern = WildcardPattern.Get((wordToComplete ?? "").Trim('\'', '"') + "*", WildcardOptions.IgnoreCase);
+            return KnownCounters.SystemRuntimeEventCounters.Concat(KnownCounters.SystemRuntimeMeterInstruments)
+                .Where(pattern.IsMatch)
+                .OrderBy(n => n, StringComparer.Ordinal)
+                .Select(n => new CompletionResult(n, n, CompletionResultType.ParameterValue, n));
+        }
+    }
+}

@@ -1,0 +1,56 @@
+using System;
+using System.Management.Automation;
+using System.Threading;
+using MemoryOps.Engine;
+
+namespace MemoryOps
+{
+    /// <summary>
+    /// Base of every MemoryOps cmdlet: a cancellation token that Ctrl+C (StopProcessing) fires, and
+    /// one mapping from engine failures to ErrorRecords with a stable ErrorId, a category and the target.
+    /// </summary>
+    public abstract class MemoryOpsCmdlet : PSCmdlet, IDisposable
+    {
+        private readonly CancellationTokenSource stopping = new CancellationTokenSource();
+
+        /// <summary>Fires when the user presses Ctrl+C or the pipeline is stopped.</summary>
+        protected CancellationToken Stopping => stopping.Token;
+
+        protected override void StopProcessing() => stopping.Cancel();
+
+        public void Dispose()
+        {
+            stopping.Dispose();
+            GC.SuppressFinalize(this);
+        }
+
+        internal static ErrorCategory CategoryOf(FailureKind kind) => kind switch
+        {
+            FailureKind.ProcessNotFound => ErrorCategory.ObjectNotFound,
+            FailureKind.NotDotNetProcess => ErrorCategory.InvalidArgument,
+            FailureKind.TargetExited => ErrorCategory.ResourceUnavailable,
+            FailureKind.AccessDenied => ErrorCategory.PermissionDenied,
+            FailureKind.SessionFailed => ErrorCategory.ProtocolError,
+            FailureKind.InvalidInput => ErrorCategory.InvalidArgument,
+            FailureKind.Timeout => ErrorCategory.OperationTimeout,
+            FailureKind.DataLost => ErrorCategory.InvalidResult,
+            FailureKind.FileExists => ErrorCategory.ResourceExists,
+            FailureKind.InvalidData => ErrorCategory.InvalidData,
+            FailureKind.UnsupportedVersion => ErrorCategory.InvalidData,
+            FailureKind.InsufficientSpace => ErrorCategory.WriteError,
+            _ => ErrorCategory.NotSpecified,
+        };
+
+        internal static ErrorRecord ToErrorRecord(Exception e, object? fallbackTarget = null)
+        {
+            if (e is MemoryOpsException m)
+                return new ErrorRecord(m, m.Kind.ToString(), CategoryOf(m.Kind), m.Target ?? fallbackTarget);
+            if (e is UnauthorizedAccessException)
+                return new ErrorRecord(e, FailureKind.AccessDenied.ToString(), ErrorCategory.PermissionDenied, fallbackTarget);
+            return new ErrorRecord(e, "UnexpectedError", ErrorCategory.NotSpecified, fallbackTarget);
+        }
+
+        /// <summary>A non-terminating error: this input failed, the pipeline goes on with the others.</summary>
+        protected void WriteFailure(Exception e, object? target = null) => WriteError(ToErrorRecord(e, target));
+    }
+}

@@ -1,0 +1,60 @@
+using System;
+using MemoryOps;
+using MemoryOps.Engine.Counters;
+using Xunit;
+
+namespace MemoryOps.Engine.Tests
+{
+    public class SampleLimitTrackerTests
+    {
+        private static readonly DateTime T0 = new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        private static readonly TimeSpan Settle = TimeSpan.FromMilliseconds(300);
+        private static readonly TimeSpan Patience = TimeSpan.FromSeconds(3.5);
+
+        private static CounterSample S(string name, string? gen = null)
+        {
+            var s = new CounterSample { Provider = "System.Runtime", Name = name };
+            if (gen != null) s.Tags["gen"] = gen;
+            return s;
+        }
+
+        [Fact]
+        public void Not_satisfied_before_anything_arrives()
+        {
+            var t = new SampleLimitTracker(1, Settle, Patience);
+            Assert.False(t.IsSatisfied(T0.AddHours(1)));
+        }
+
+        [Fact]
+        public void Waits_for_an_announced_counter_then_for_the_settle_time()
+        {
+            var t = new SampleLimitTracker(1, Settle, Patience);
+            t.Announce("System.Runtime/rate", T0);
+            Assert.True(t.Record(S("gauge"), T0.AddSeconds(1)));
+            Assert.False(t.IsSatisfied(T0.AddSeconds(2)));          // rate has no value yet
+            Assert.True(t.Record(S("rate"), T0.AddSeconds(2)));
+            Assert.True(t.IsSatisfied(T0.AddSeconds(2.5)));
+        }
+
+        [Fact]
+        public void Drops_samples_past_the_limit_per_series()
+        {
+            var t = new SampleLimitTracker(2, Settle, Patience);
+            Assert.True(t.Record(S("x", "gen0"), T0));
+            Assert.True(t.Record(S("x", "gen1"), T0));
+            Assert.True(t.Record(S("x", "gen0"), T0));
+            Assert.False(t.Record(S("x", "gen0"), T0));
+            Assert.True(t.IsSatisfied(T0.AddSeconds(1)));
+        }
+
+        [Fact]
+        public void Gives_up_on_a_silent_announced_counter_after_patience()
+        {
+            var t = new SampleLimitTracker(1, Settle, Patience);
+            t.Announce("System.Runtime/dotnet.exceptions", T0);
+            t.Record(S("gc-heap-size"), T0.AddSeconds(1));
+            Assert.False(t.IsSatisfied(T0.AddSeconds(3)));
+            Assert.True(t.IsSatisfied(T0.AddSeconds(3.6)));
+        }
+    }
+}

@@ -1,0 +1,86 @@
+BeforeAll {
+    Import-Module $env:MEMORYOPS_MODULE_PATH -Force
+    Import-Module (Join-Path $PSScriptRoot 'TestTarget.psm1') -Force
+    $script:target = Start-TestTarget
+}
+
+AfterAll {
+    $script:target | Stop-TestTarget
+}
+
+Describe 'Get-GcEvent' {
+    It 'records collections with plausible pauses under churn' {
+        Send-TestTarget $target 'churn on' | Out-Null
+        try {
+            $records = Get-GcEvent -ProcessId $target.ProcessId -Duration 3
+        } finally { Send-TestTarget $target 'churn off' | Out-Null }
+        $records.Count | Should -BeGreaterThan 3
+        $records[0] | Should -BeOfType ([MemoryOps.GcEventRecord])
+        $records.Generation | Should -Contain 0
+        foreach ($r in $records) {
+            $r.PauseDuration | Should -BeGreaterThan 0
+            $r.PauseDuration | Should -BeLessThan 1
+            $r.HeapSizeAfter | Should -BeGreaterThan 0
+            $r.Reason | Should -Not -BeNullOrEmpty
+        }
+        # GC numbers are the runtime's own sequence: strictly increasing.
+        for ($i = 1; $i -lt $records.Count; $i++) { $records[$i].Number | Should -BeGreaterThan $records[$i - 1].Number }
+        Wait-TestTargetSessionsClosed $target | Should -Be 'OK sessions enabled='
+    }
+
+    It 'sees an induced full blocking GC the target runs, with sizes matching the target''s own count' {
+        $job = Start-Process bash -ArgumentList '-c', 'sleep 1.5' -PassThru   # a clock, so the gc command lands mid-collection
+        $collector = [PowerShell]::Create()
+        try {
+            $null = $collector.AddCommand('Import-Module').AddArgument($env:MEMORYOPS_MODULE_PATH).AddStatement().
+                AddCommand('Get-GcEvent').AddParameter('ProcessId', $target.ProcessId).AddParameter('Duration', 4)
+            $async = $collector.BeginInvoke()
+            $job.WaitForExit()
+            $answer = Send-TestTarget $target 'gc'
+            $records = $collector.EndInvoke($async)
+        } finally { $collector.Dispose() }
+        $induced = $records | Where-Object Reason -eq 'Induced'
+        $induced | Should -Not -BeNullOrEmpty
+        $induced[-1].Generation | Should -Be 2
+        $induced[-1].Type | Should -Be 'Blocking'
+        # The target reported GC.GetTotalMemory right after that GC; our after-size is the same heap.
+        $truth = [long]($answer -replace '^OK gc heap=', '')
+        $induced[-1].HeapSizeAfter | Should -BeGreaterOrEqual ($truth * 0.8)
+        $induced[-1].HeapSizeAfter | Should -BeLessOrEqual ($truth * 1.25 + 1MB)
+    }
+
+    It 'stops after -MaxEvents' {
+        Send-TestTarget $target 'churn on' | Out-Null
+        try {
+            $records = Get-GcEvent -ProcessId $target.ProcessId -MaxEvents 3
+        } finally { Send-TestTarget $target 'churn off' | Out-Null }
+        $records | Should -HaveCount 3
+    }
+
+    It 'summarises a window with -Summary' {
+        Send-TestTarget $target 'churn on' | Out-Null
+        try {
+            $summary = Get-GcEvent -ProcessId $target.ProcessId -Duration 3 -Summary
+        } finally { Send-TestTarget $target 'churn off' | Out-Null }
+        $summary | Should -BeOfType ([MemoryOps.GcSummary])
+        $summary.Count | Should -BeGreaterThan 3
+        $summary.Count | Should -Be ($summary.Gen0Count + $summary.Gen1Count + $summary.Gen2Count)
+        $summary.WindowDuration | Should -BeGreaterOrEqual 3
+        $summary.TotalPause | Should -BeGreaterThan 0
+        $summary.MaxPause | Should -BeLessOrEqual $summary.TotalPause
+        $summary.PauseFraction | Should -BeGreaterThan 0
+        $summary.PauseFraction | Should -BeLessThan 0.5
+        [math]::Abs($summary.PauseFraction - $summary.TotalPause / $summary.WindowDuration) | Should -BeLessThan 1e-9
+    }
+
+    It 'ends with TargetExited when the target exits mid-collection' {
+        $victim = Start-TestTarget
+        Send-TestTarget $victim 'churn on' | Out-Null
+        $killer = Start-Process bash -ArgumentList '-c', "sleep 2; kill -9 $($victim.ProcessId)" -PassThru
+        $records = Get-GcEvent -ProcessId $victim.ProcessId -Continuous -ErrorVariable err -ErrorAction SilentlyContinue
+        $killer.WaitForExit()
+        $records.Count | Should -BeGreaterThan 0
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'TargetExited,*'
+        $victim | Stop-TestTarget
+    }
+}

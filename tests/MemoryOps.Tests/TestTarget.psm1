@@ -1,0 +1,78 @@
+# Drives tests/TestTarget (the "order service" with known allocations) for the Pester suites.
+$script:RepoRoot = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
+
+function Get-TestTargetPath {
+    foreach ($config in 'Release', 'Debug') {
+        $exe = Join-Path $script:RepoRoot "tests/TestTarget/bin/$config/net10.0/TestTarget"
+        if (Test-Path $exe) { return $exe }
+    }
+    throw 'TestTarget is not built: run ./build.ps1 -Task Build first.'
+}
+
+function Start-TestTarget {
+    <# Starts a TestTarget and waits for its READY line. Returns an object with ProcessId and Process. #>
+    [CmdletBinding()]
+    param([hashtable] $Environment = @{})
+    $psi = [System.Diagnostics.ProcessStartInfo]::new((Get-TestTargetPath))
+    $psi.RedirectStandardInput = $true
+    $psi.RedirectStandardOutput = $true
+    $psi.UseShellExecute = $false
+    foreach ($k in $Environment.Keys) { $psi.Environment[$k] = $Environment[$k] }
+    $process = [System.Diagnostics.Process]::Start($psi)
+    $target = [pscustomobject]@{ PSTypeName = 'TestTarget'; ProcessId = $process.Id; Process = $process }
+    $line = Read-TestTargetLine $target -TimeoutSeconds 30
+    if ($line -notmatch '^READY pid=(\d+)') { throw "TestTarget did not start: '$line'" }
+    # The diagnostic socket is created during runtime start-up; wait until it answers.
+    $deadline = [DateTime]::UtcNow.AddSeconds(10)
+    while (-not (Get-ChildItem ([IO.Path]::GetTempPath()) -Filter "dotnet-diagnostic-$($process.Id)-*-socket" -ErrorAction SilentlyContinue)) {
+        if ([DateTime]::UtcNow -gt $deadline) { throw 'TestTarget created no diagnostic socket.' }
+        Start-Sleep -Milliseconds 50
+    }
+    $target
+}
+
+function Read-TestTargetLine {
+    param([Parameter(Mandatory)] $Target, [int] $TimeoutSeconds = 120)
+    $task = $Target.Process.StandardOutput.ReadLineAsync()
+    if (-not $task.Wait([TimeSpan]::FromSeconds($TimeoutSeconds))) { throw "TestTarget $($Target.ProcessId) did not answer within $TimeoutSeconds s." }
+    $task.Result
+}
+
+function Send-TestTarget {
+    <# Sends one command and returns its answer line (OK ...). Other output (e.g. createdump's) is skipped. #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory)] $Target, [Parameter(Mandatory)] [string] $Command, [int] $TimeoutSeconds = 120)
+    $Target.Process.StandardInput.WriteLine($Command)
+    $Target.Process.StandardInput.Flush()
+    while ($true) {
+        $line = Read-TestTargetLine $Target -TimeoutSeconds $TimeoutSeconds
+        if ($null -eq $line) { throw "TestTarget $($Target.ProcessId) exited while running '$Command'." }
+        if ($line -like 'OK*') { return $line }
+        if ($line -like 'ERR*') { throw "TestTarget refused '$Command': $line" }
+    }
+}
+
+function Stop-TestTarget {
+    [CmdletBinding()]
+    param([Parameter(ValueFromPipeline)] $Target)
+    process {
+        if ($null -eq $Target -or $Target.Process.HasExited) { return }
+        try { $Target.Process.StandardInput.WriteLine('exit'); $Target.Process.StandardInput.Flush() } catch { }
+        if (-not $Target.Process.WaitForExit(5000)) { $Target.Process.Kill($true) }
+        $Target.Process.Dispose()
+    }
+}
+
+function Wait-TestTargetSessionsClosed {
+    <# Polls the target until no EventSource is enabled by a diagnostic session; returns the last 'sessions' answer. #>
+    param([Parameter(Mandatory)] $Target, [int] $TimeoutSeconds = 10)
+    $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
+    do {
+        $answer = Send-TestTarget $Target 'sessions'
+        if ($answer -eq 'OK sessions enabled=') { return $answer }
+        Start-Sleep -Milliseconds 200
+    } while ([DateTime]::UtcNow -lt $deadline)
+    $answer
+}
+
+Export-ModuleMember -Function Start-TestTarget, Send-TestTarget, Stop-TestTarget, Wait-TestTargetSessionsClosed, Get-TestTargetPath
