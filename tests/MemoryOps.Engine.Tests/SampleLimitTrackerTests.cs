@@ -13,7 +13,7 @@ namespace MemoryOps.Engine.Tests
 
         private static CounterSample S(string name, string? gen = null)
         {
-            var s = new CounterSample { Provider = "System.Runtime", Name = name };
+            var s = new CounterSample { Provider = "System.Runtime", Name = name, Source = "EventCounters", Timestamp = T0 };
             if (gen != null) s.Tags["gen"] = gen;
             return s;
         }
@@ -33,6 +33,8 @@ namespace MemoryOps.Engine.Tests
             Assert.True(t.Record(S("gauge"), T0.AddSeconds(1)));
             Assert.False(t.IsSatisfied(T0.AddSeconds(2)));          // rate has no value yet
             Assert.True(t.Record(S("rate"), T0.AddSeconds(2)));
+            Assert.False(t.IsSatisfied(T0.AddSeconds(2.5)));        // the round may still be arriving
+            t.ObserveClock("EventCounters", T0.AddSeconds(1));      // the next round has started
             Assert.True(t.IsSatisfied(T0.AddSeconds(2.5)));
         }
 
@@ -44,6 +46,7 @@ namespace MemoryOps.Engine.Tests
             Assert.True(t.Record(S("x", "gen1"), T0));
             Assert.True(t.Record(S("x", "gen0"), T0));
             Assert.False(t.Record(S("x", "gen0"), T0));
+            t.ObserveClock("EventCounters", T0.AddSeconds(1));
             Assert.True(t.IsSatisfied(T0.AddSeconds(1)));
         }
 
@@ -53,8 +56,22 @@ namespace MemoryOps.Engine.Tests
             var t = new SampleLimitTracker(1, Settle, Patience);
             t.Announce("System.Runtime/dotnet.exceptions", T0);
             t.Record(S("gc-heap-size"), T0.AddSeconds(1));
+            t.ObserveClock("EventCounters", T0.AddSeconds(2));
             Assert.False(t.IsSatisfied(T0.AddSeconds(3)));
             Assert.True(t.IsSatisfied(T0.AddSeconds(3.6)));
+        }
+
+        [Fact]
+        public void A_round_is_complete_only_when_the_stream_has_moved_past_it()
+        {
+            // EventPipe delivered gc-heap-size of a round but the rest of the burst only a second later.
+            var t = new SampleLimitTracker(1, Settle, Patience) { RoundGap = TimeSpan.FromSeconds(0.5) };
+            t.Record(S("gc-heap-size"), T0.AddSeconds(1));
+            Assert.False(t.IsSatisfied(T0.AddSeconds(2)));
+            t.ObserveClock("EventCounters", T0.AddSeconds(0.1));    // an older event: proves nothing
+            Assert.False(t.IsSatisfied(T0.AddSeconds(2)));
+            t.ObserveClock("EventCounters", T0.AddSeconds(0.6));
+            Assert.True(t.IsSatisfied(T0.AddSeconds(2)));
         }
     }
 }

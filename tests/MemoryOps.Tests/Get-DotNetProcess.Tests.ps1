@@ -43,12 +43,12 @@ Describe 'Get-DotNetProcess' {
     }
 
     It 'reports a process that is not .NET as NotDotNetProcess' {
-        $sleep = Start-Process sleep -ArgumentList 60 -PassThru
+        $sleep = Start-NonDotNetProcess
         try {
             Get-DotNetProcess -Id $sleep.Id -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
             $err[0].FullyQualifiedErrorId | Should -BeLike 'NotDotNetProcess,*'
             $err[0].TargetObject | Should -Be $sleep.Id
-        } finally { $sleep | Stop-Process -Force }
+        } finally { $sleep.Kill(); $sleep.Dispose() }
     }
 
     It 'does not list a dead process whose diagnostic socket was left behind' {
@@ -65,7 +65,7 @@ Describe 'Get-DotNetProcess' {
     }
 
     It 'does not list a non-.NET process that holds the PID of a stale socket' {
-        $sleep = Start-Process sleep -ArgumentList 60 -PassThru
+        $sleep = Start-NonDotNetProcess
         # A socket file named for this PID, as a dead .NET process with the same PID would have left it.
         $fake = Join-Path ([IO.Path]::GetTempPath()) "dotnet-diagnostic-$($sleep.Id)-12345-socket"
         $listener = [System.Net.Sockets.Socket]::new('Unix', 'Stream', 'Unspecified')
@@ -77,7 +77,7 @@ Describe 'Get-DotNetProcess' {
             $err[0].FullyQualifiedErrorId | Should -BeLike 'NotDotNetProcess,*'
         } finally {
             Remove-Item $fake -Force -ErrorAction SilentlyContinue
-            $sleep | Stop-Process -Force
+            $sleep.Kill(); $sleep.Dispose()
         }
     }
 }

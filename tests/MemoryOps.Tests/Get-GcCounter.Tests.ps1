@@ -57,8 +57,8 @@ Describe 'Get-GcCounter' {
     }
 
     It 'reads another provider''s EventCounter and Meter instrument with -Provider' {
-        Send-TestTarget $target 'count' | Should -Match 'orders=(\d+)'
-        $orders = [int]$Matches[1]
+        $answer = Send-TestTarget $target 'count'
+        $orders = [int]($answer -replace '^OK count orders=(\d+).*$', '$1')
         $samples = Get-GcCounter -ProcessId $target.ProcessId -Provider OrderService
         ($samples | Where-Object Name -eq 'orders-count').Value | Should -Be $orders
         $gauge = $samples | Where-Object Name -eq 'orders.count'
@@ -113,20 +113,21 @@ Describe 'Get-GcCounter' {
     }
 
     It 'gives a specific error for an unknown PID and for a non-.NET process, and goes on with the good target' {
-        $sleep = Start-Process sleep -ArgumentList 60 -PassThru
+        $sleep = Start-NonDotNetProcess
         try {
             $samples = Get-GcCounter -ProcessId 999999, $sleep.Id, $target.ProcessId -Counter gc-heap-size -ErrorVariable err -ErrorAction SilentlyContinue
             $samples.ProcessId | Should -Be $target.ProcessId
-            $err.FullyQualifiedErrorId | Should -BeLike 'ProcessNotFound,*' -Because 'first error'
+            $err | Should -HaveCount 2
+            ($err | Where-Object TargetObject -eq 999999).FullyQualifiedErrorId | Should -BeLike 'ProcessNotFound,*'
             ($err | Where-Object TargetObject -eq $sleep.Id).FullyQualifiedErrorId | Should -BeLike 'NotDotNetProcess,*'
-        } finally { $sleep | Stop-Process -Force }
+        } finally { $sleep.Kill(); $sleep.Dispose() }
     }
 
     It 'ends with TargetExited when the target exits mid-collection, keeping what was already emitted' {
         $victim = Start-TestTarget
-        $killer = Start-Process bash -ArgumentList '-c', "sleep 3.5; kill -9 $($victim.ProcessId)" -PassThru
+        $killer = Start-DelayedCommand -Seconds 3.5 -Command "kill -9 $($victim.ProcessId)"
         $watch = [Diagnostics.Stopwatch]::StartNew()
-        $samples = Get-GcCounter -ProcessId $victim.ProcessId -Counter gc-heap-size -Continuous -ErrorVariable err -ErrorAction SilentlyContinue
+        $samples = Get-GcCounter -ProcessId $victim.ProcessId -Counter gc-heap-size -Continuous -Duration 30 -ErrorVariable err -ErrorAction SilentlyContinue
         $watch.Stop()
         $killer.WaitForExit()
         $samples.Count | Should -BeGreaterOrEqual 1

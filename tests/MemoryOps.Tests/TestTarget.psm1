@@ -75,4 +75,22 @@ function Wait-TestTargetSessionsClosed {
     $answer
 }
 
-Export-ModuleMember -Function Start-TestTarget, Send-TestTarget, Stop-TestTarget, Wait-TestTargetSessionsClosed, Get-TestTargetPath
+function Start-DelayedCommand {
+    <# Runs a shell command after a delay, in its own process (e.g. to kill a target while a cmdlet collects from it). #>
+    param([Parameter(Mandatory)] [double] $Seconds, [Parameter(Mandatory)] [string] $Command)
+    $psi = [System.Diagnostics.ProcessStartInfo]::new('bash')
+    $psi.ArgumentList.Add('-c')
+    $psi.ArgumentList.Add("sleep $Seconds; $Command")
+    $psi.UseShellExecute = $false
+    [System.Diagnostics.Process]::Start($psi)
+}
+
+function Start-NonDotNetProcess {
+    <# A long-running process that is certainly not .NET. #>
+    $psi = [System.Diagnostics.ProcessStartInfo]::new('sleep')
+    $psi.ArgumentList.Add('300')
+    $psi.UseShellExecute = $false
+    [System.Diagnostics.Process]::Start($psi)
+}
+
+Export-ModuleMember -Function Start-TestTarget, Send-TestTarget, Stop-TestTarget, Wait-TestTargetSessionsClosed, Get-TestTargetPath, Start-DelayedCommand, Start-NonDotNetProcess

@@ -32,6 +32,22 @@ namespace MemoryOps.Engine.Counters
 
         public int ExpectedCounters => counts.Count;
 
+        // Per source (EventCounters, Meter): the newest "clock" seen and the newest sample recorded.
+        // EventPipe may deliver the end of one interval's burst only with the next block, so a round
+        // counts as complete only once the stream has shown something from after it.
+        private readonly Dictionary<string, DateTime> clock = new Dictionary<string, DateTime>(StringComparer.Ordinal);
+        private readonly Dictionary<string, DateTime> lastSample = new Dictionary<string, DateTime>(StringComparer.Ordinal);
+        private TimeSpan roundGap = TimeSpan.FromSeconds(0.5);
+
+        /// <summary>How far past a sample's timestamp the stream must have moved for its round to count as complete (half an interval).</summary>
+        public TimeSpan RoundGap { get => roundGap; set => roundGap = value; }
+
+        /// <summary>Evidence of how far a source's stream has got: any event's timestamp, or a round's end marker.</summary>
+        public void ObserveClock(string source, DateTime timestamp)
+        {
+            if (!clock.TryGetValue(source, out var t) || timestamp > t) clock[source] = timestamp;
+        }
+
         public void Announce(string counterKey, DateTime now)
         {
             if (counts.ContainsKey(counterKey)) return;
@@ -49,6 +65,8 @@ namespace MemoryOps.Engine.Counters
             series.TryGetValue(sample.SeriesKey, out int n);
             if (n >= samplesPerCounter) return false;
             series[sample.SeriesKey] = n + 1;
+            if (!lastSample.TryGetValue(sample.Source, out var last) || sample.Timestamp > last) lastSample[sample.Source] = sample.Timestamp;
+            ObserveClock(sample.Source, sample.Timestamp);
             return true;
         }
 
@@ -62,6 +80,11 @@ namespace MemoryOps.Engine.Counters
                 int best = 0;
                 foreach (var n in series.Values) best = Math.Max(best, n);
                 if (best < samplesPerCounter) return false;
+            }
+            foreach (var kv in lastSample)
+            {
+                // The source's last round must be closed, unless the source has gone quiet for long (patience).
+                if (clock[kv.Key] < kv.Value + roundGap && now - lastNewCounter < patience) return false;
             }
             return true;
         }

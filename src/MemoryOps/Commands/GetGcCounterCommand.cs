@@ -50,7 +50,10 @@ namespace MemoryOps.Commands
         [Parameter]
         public SwitchParameter ListAvailable { get; set; }
 
-        private static readonly TimeSpan Settle = TimeSpan.FromMilliseconds(300);
+        // How long after the last new counter a burst counts as over. EventCounters are written in one burst per
+        // interval, but on a loaded machine its events can reach us a few hundred milliseconds apart; the next
+        // burst comes a whole interval later, so waiting most of an interval is safe and cheap.
+        private static readonly TimeSpan Settle = TimeSpan.FromMilliseconds(200);
         // A provider that publishes nothing (misspelt, or not loaded yet) must not hang a one-shot read.
         private static readonly TimeSpan NothingArrivedGrace = TimeSpan.FromSeconds(10);
 
@@ -86,7 +89,7 @@ namespace MemoryOps.Commands
             var started = DateTime.UtcNow;
             DateTime? deadline = Duration > TimeSpan.Zero ? started + Duration : (DateTime?)null;
             var trackers = new Dictionary<int, SampleLimitTracker>();
-            var announced = new Dictionary<int, System.Collections.Concurrent.ConcurrentQueue<string>>();
+            var announced = new Dictionary<int, System.Collections.Concurrent.ConcurrentQueue<(string Key, DateTime Clock)>>();
             var finished = new HashSet<int>();
             var descriptors = new Dictionary<string, CounterDescriptor>(StringComparer.Ordinal);
 
@@ -94,12 +97,15 @@ namespace MemoryOps.Commands
             foreach (var target in Targets)
             {
                 int pid = target.ProcessId;
-                if (perCounter > 0) trackers[pid] = new SampleLimitTracker(perCounter, Settle, patience: Interval + Interval + TimeSpan.FromSeconds(1.5));
-                var announcements = new System.Collections.Concurrent.ConcurrentQueue<string>();
+                if (perCounter > 0)
+                    trackers[pid] = new SampleLimitTracker(perCounter, Settle, patience: Interval + Interval + TimeSpan.FromSeconds(1.5)) { RoundGap = TimeSpan.FromTicks(Interval.Ticks / 2) };
+                var announcements = new System.Collections.Concurrent.ConcurrentQueue<(string Key, DateTime Clock)>();
                 announced[pid] = announcements;
                 WriteVerbose($"Starting a counter session in {target} for {string.Join(", ", Provider)} every {Interval.TotalSeconds:0.###} s.");
                 var session = new CounterSession(pid, target.Name, options);
-                collector.Start(pid, (emit, warn, token) => session.Run(emit, warn, announcements.Enqueue, token));
+                collector.Start(pid, (emit, warn, token) => session.Run(emit, warn,
+                    key => announcements.Enqueue((key, default)), token,
+                    (source, time) => announcements.Enqueue((source, time))));
             }
 
             var progress = new ProgressRecord(1, "Get-GcCounter", "Waiting for the first values") { PercentComplete = -1 };
@@ -184,9 +190,13 @@ namespace MemoryOps.Commands
 
         private static string MaxSamplesText(int n) => n == 1 ? "1 sample" : $"{n} samples";
 
-        private static void Drain(System.Collections.Concurrent.ConcurrentQueue<string> queue, SampleLimitTracker tracker, DateTime now)
+        private static void Drain(System.Collections.Concurrent.ConcurrentQueue<(string Key, DateTime Clock)> queue, SampleLimitTracker tracker, DateTime now)
         {
-            while (queue.TryDequeue(out var key)) tracker.Announce(key, now);
+            while (queue.TryDequeue(out var item))
+            {
+                if (item.Clock == default) tracker.Announce(item.Key, now);
+                else tracker.ObserveClock(item.Key, item.Clock);
+            }
         }
     }
 }
