@@ -1,0 +1,180 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.IO.Compression;
+using System.Text.Json;
+using MemoryOps.Engine.IO;
+
+namespace MemoryOps.Engine.Heap
+{
+    /// <summary>
+    /// The heap snapshot file format (docs/heap-snapshot-format.md): UTF-8 JSON, gzip-compressed when the
+    /// path ends in .gz, with a format name and a version so a reader can refuse what it does not understand.
+    /// </summary>
+    public static class HeapSnapshotFile
+    {
+        public const string FormatName = "MemoryOps.HeapSnapshot";
+        public const int CurrentVersion = 1;
+
+        public static void Write(HeapSnapshot snapshot, string path, bool overwrite)
+        {
+            bool gzip = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase);
+            AtomicFile.Write(path, overwrite, stream =>
+            {
+                Stream target = gzip ? new GZipStream(stream, CompressionLevel.Optimal, leaveOpen: true) : stream;
+                try
+                {
+                    using var json = new Utf8JsonWriter(target, new JsonWriterOptions { Indented = !gzip });
+                    WriteJson(json, snapshot);
+                }
+                finally
+                {
+                    if (gzip) target.Dispose();
+                }
+            });
+        }
+
+        private static void WriteJson(Utf8JsonWriter w, HeapSnapshot s)
+        {
+            w.WriteStartObject();
+            w.WriteString("format", FormatName);
+            w.WriteNumber("version", CurrentVersion);
+            w.WriteString("source", s.Source.ToString());
+            w.WriteNumber("processId", s.ProcessId);
+            w.WriteString("processName", s.ProcessName);
+            w.WriteString("timestamp", s.Timestamp.ToUniversalTime());
+            w.WriteString("runtimeVersion", s.RuntimeVersion);
+            w.WriteBoolean("liveOnly", s.LiveOnly);
+            w.WriteNumber("totalBytes", s.TotalBytes);
+            w.WriteNumber("objectCount", s.ObjectCount);
+            w.WriteNumber("freeBytes", s.FreeBytes);
+            WriteOptional(w, "gen0Bytes", s.Gen0Bytes);
+            WriteOptional(w, "gen1Bytes", s.Gen1Bytes);
+            WriteOptional(w, "gen2Bytes", s.Gen2Bytes);
+            WriteOptional(w, "lohBytes", s.LohBytes);
+            WriteOptional(w, "pohBytes", s.PohBytes);
+            if (s.DumpPath != null) w.WriteString("dumpPath", s.DumpPath);
+            w.WriteNumber("duration", s.Duration);
+            w.WriteStartArray("types");
+            foreach (var t in s.Types)
+            {
+                w.WriteStartObject();
+                w.WriteString("typeName", t.TypeName);
+                w.WriteNumber("count", t.Count);
+                w.WriteNumber("totalBytes", t.TotalBytes);
+                if (t.IsFree) w.WriteBoolean("isFree", true);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+
+        private static void WriteOptional(Utf8JsonWriter w, string name, long? value)
+        {
+            if (value.HasValue) w.WriteNumber(name, value.Value);
+        }
+
+        public static HeapSnapshot Read(string path)
+        {
+            string full = Path.GetFullPath(path);
+            if (!File.Exists(full))
+                throw new MemoryOpsException(FailureKind.InvalidInput,
+                    $"The snapshot file '{full}' does not exist.", path);
+            byte[] bytes;
+            try
+            {
+                bytes = ReadAllMaybeGzip(full);
+            }
+            catch (Exception e) when (e is InvalidDataException || e is EndOfStreamException || e is IOException && !(e is FileNotFoundException))
+            {
+                throw new MemoryOpsException(FailureKind.InvalidData, $"'{full}' is not a readable snapshot: the gzip stream is truncated or corrupt ({e.Message}).", path, e);
+            }
+            if (bytes.Length == 0)
+                throw new MemoryOpsException(FailureKind.InvalidData, $"'{full}' is empty: it is not a snapshot.", path);
+            try
+            {
+                using var doc = JsonDocument.Parse(bytes);
+                return FromJson(doc.RootElement, full, path);
+            }
+            catch (JsonException e)
+            {
+                throw new MemoryOpsException(FailureKind.InvalidData,
+                    $"'{full}' is not a valid snapshot: its JSON is truncated or corrupt at line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}.", path, e);
+            }
+        }
+
+        private static byte[] ReadAllMaybeGzip(string path)
+        {
+            using var file = File.OpenRead(path);
+            int b1 = file.ReadByte(), b2 = file.ReadByte();
+            file.Position = 0;
+            // Decide by content, not by name: a renamed file still reads.
+            Stream input = b1 == 0x1f && b2 == 0x8b ? new GZipStream(file, CompressionMode.Decompress) : file;
+            using var buffer = new MemoryStream();
+            input.CopyTo(buffer);
+            return buffer.ToArray();
+        }
+
+        private static HeapSnapshot FromJson(JsonElement root, string full, string path)
+        {
+            MemoryOpsException Bad(string what) => new MemoryOpsException(FailureKind.InvalidData, $"'{full}' is not a valid snapshot: {what}.", path);
+
+            if (root.ValueKind != JsonValueKind.Object) throw Bad("the top level is not a JSON object");
+            if (!root.TryGetProperty("format", out var format) || format.ValueKind != JsonValueKind.String || format.GetString() != FormatName)
+                throw Bad($"it has no \"format\": \"{FormatName}\" marker (is it a snapshot file?)");
+            if (!root.TryGetProperty("version", out var versionEl) || !versionEl.TryGetInt32(out int version))
+                throw Bad("it has no \"version\"");
+            if (version > CurrentVersion)
+                throw new MemoryOpsException(FailureKind.UnsupportedVersion,
+                    $"'{full}' is a version {version} snapshot; this MemoryOps reads up to version {CurrentVersion}. Update MemoryOps to read it.", path);
+            if (version < 1) throw Bad($"version {version} is not a valid version");
+
+            try
+            {
+                var s = new HeapSnapshot
+                {
+                    Source = Enum.Parse<SnapshotSource>(Req(root, "source").GetString()!, ignoreCase: true),
+                    ProcessId = Req(root, "processId").GetInt32(),
+                    ProcessName = Req(root, "processName").GetString() ?? "",
+                    Timestamp = Req(root, "timestamp").GetDateTime().ToUniversalTime(),
+                    RuntimeVersion = Req(root, "runtimeVersion").GetString() ?? "",
+                    LiveOnly = Req(root, "liveOnly").GetBoolean(),
+                    TotalBytes = Req(root, "totalBytes").GetInt64(),
+                    ObjectCount = Req(root, "objectCount").GetInt64(),
+                    FreeBytes = root.TryGetProperty("freeBytes", out var fb) ? fb.GetInt64() : 0,
+                    Gen0Bytes = Opt(root, "gen0Bytes"),
+                    Gen1Bytes = Opt(root, "gen1Bytes"),
+                    Gen2Bytes = Opt(root, "gen2Bytes"),
+                    LohBytes = Opt(root, "lohBytes"),
+                    PohBytes = Opt(root, "pohBytes"),
+                    DumpPath = root.TryGetProperty("dumpPath", out var dp) ? dp.GetString() : null,
+                    Duration = root.TryGetProperty("duration", out var du) ? du.GetDouble() : 0,
+                };
+                var types = Req(root, "types");
+                if (types.ValueKind != JsonValueKind.Array) throw Bad("\"types\" is not an array");
+                var list = new List<HeapTypeStat>(types.GetArrayLength());
+                int i = 0;
+                foreach (var t in types.EnumerateArray())
+                {
+                    if (!t.TryGetProperty("typeName", out var n) || n.ValueKind != JsonValueKind.String) throw Bad($"type row {i} has no typeName");
+                    if (!t.TryGetProperty("count", out var c) || !c.TryGetInt64(out long count) || count < 0) throw Bad($"type row {i} ({n.GetString()}) has no valid count");
+                    if (!t.TryGetProperty("totalBytes", out var b) || !b.TryGetInt64(out long bytes) || bytes < 0) throw Bad($"type row {i} ({n.GetString()}) has no valid totalBytes");
+                    list.Add(new HeapTypeStat { TypeName = n.GetString()!, Count = count, TotalBytes = bytes, IsFree = t.TryGetProperty("isFree", out var f) && f.ValueKind == JsonValueKind.True });
+                    i++;
+                }
+                s.Types = list;
+                return s;
+            }
+            catch (Exception e) when (e is InvalidOperationException || e is FormatException || e is ArgumentException || e is KeyNotFoundException)
+            {
+                throw Bad(e.Message.TrimEnd('.'));
+            }
+
+            JsonElement Req(JsonElement o, string name) =>
+                o.TryGetProperty(name, out var v) ? v : throw Bad($"the field \"{name}\" is missing");
+        }
+
+        private static long? Opt(JsonElement o, string name) =>
+            o.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt64() : (long?)null;
+    }
+}

@@ -1,0 +1,67 @@
+using System;
+using System.IO;
+
+namespace MemoryOps.Engine.IO
+{
+    /// <summary>
+    /// Writes a file so that a crash or a full disk never leaves a half-written file at the path, an existing
+    /// file is replaced only when asked, and a symbolic link planted at the path is replaced, never written
+    /// through: the bytes go to a new owner-only (0600) temporary file beside the target, which is then renamed
+    /// over it (rename is atomic within a file system).
+    /// </summary>
+    public static class AtomicFile
+    {
+        public static void Write(string path, bool overwrite, Action<Stream> write)
+        {
+            string full = Path.GetFullPath(path);
+            string dir = Path.GetDirectoryName(full) ?? ".";
+            if (!Directory.Exists(dir))
+                throw new MemoryOpsException(FailureKind.InvalidInput, $"The folder '{dir}' does not exist.", path);
+            if (!overwrite && Exists(full))
+                throw new MemoryOpsException(FailureKind.FileExists, $"'{full}' already exists. Use -Force to replace it.", path);
+
+            string temp = Path.Combine(dir, "." + Path.GetFileName(full) + "." + Guid.NewGuid().ToString("N").Substring(0, 8) + ".tmp");
+            try
+            {
+                var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
+                if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+                using (var stream = new FileStream(temp, options))
+                {
+                    write(stream);
+                    stream.Flush(flushToDisk: true);
+                }
+                File.Move(temp, full, overwrite);
+            }
+            catch (IOException e) when (IsDiskFull(e))
+            {
+                TryDelete(temp);
+                throw new MemoryOpsException(FailureKind.InsufficientSpace, $"The disk is full: '{full}' was not written (nothing at that path was changed).", path, e);
+            }
+            catch (IOException e) when (!overwrite && Exists(full))
+            {
+                TryDelete(temp);
+                throw new MemoryOpsException(FailureKind.FileExists, $"'{full}' already exists. Use -Force to replace it.", path, e);
+            }
+            catch
+            {
+                TryDelete(temp);
+                throw;
+            }
+        }
+
+        /// <summary>True for a file, a directory or a symbolic link (even a dangling one) at the path.</summary>
+        public static bool Exists(string path)
+        {
+            var info = new FileInfo(path);
+            return info.Exists || info.LinkTarget != null || Directory.Exists(path);
+        }
+
+        public static bool IsDiskFull(IOException e) =>
+            e.HResult == 28 || (e.HResult & 0xFFFF) == 0x70 || e.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase);
+
+        private static void TryDelete(string path)
+        {
+            try { File.Delete(path); } catch (Exception) { }
+        }
+    }
+}
