@@ -13,6 +13,10 @@
         'Get-DotNetProcess'
         'Get-GcCounter'
         'Get-GcEvent'
+        'New-MemoryDump'
+        'New-HeapSnapshot'
+        'Export-HeapSnapshot'
+        'Import-HeapSnapshot'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

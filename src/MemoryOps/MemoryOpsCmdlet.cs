@@ -50,6 +50,17 @@ namespace MemoryOps
             return new ErrorRecord(e, "UnexpectedError", ErrorCategory.NotSpecified, fallbackTarget);
         }
 
+        /// <summary>
+        /// Runs engine work on a worker thread and calls <paramref name="tick"/> on this (the pipeline) thread
+        /// every quarter second, so progress can be written while it runs. Rethrows the work's own exception.
+        /// </summary>
+        protected T RunWithProgress<T>(Func<T> work, Action tick)
+        {
+            var task = System.Threading.Tasks.Task.Run(work);
+            while (!((IAsyncResult)task).AsyncWaitHandle.WaitOne(250)) tick();
+            return task.GetAwaiter().GetResult();
+        }
+
         /// <summary>A non-terminating error: this input failed, the pipeline goes on with the others.</summary>
         protected void WriteFailure(Exception e, object? target = null) => WriteError(ToErrorRecord(e, target));
     }

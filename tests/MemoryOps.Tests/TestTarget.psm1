@@ -93,4 +93,27 @@ function Start-NonDotNetProcess {
     [System.Diagnostics.Process]::Start($psi)
 }
 
-Export-ModuleMember -Function Start-TestTarget, Send-TestTarget, Stop-TestTarget, Wait-TestTargetSessionsClosed, Get-TestTargetPath, Start-DelayedCommand, Start-NonDotNetProcess
+function Invoke-DotNetTool {
+    <# Runs a pinned local dotnet tool (.config/dotnet-tools.json) from the repository, returning its output lines. #>
+    param([Parameter(Mandatory)] [string] $Tool, [Parameter(ValueFromRemainingArguments)] [string[]] $Arguments)
+    Push-Location $script:RepoRoot
+    try {
+        $out = & dotnet $Tool @Arguments 2>&1
+        if ($LASTEXITCODE -ne 0) { throw "dotnet $Tool $Arguments failed ($LASTEXITCODE): $($out -join "`n")" }
+        $out | ForEach-Object { "$_" }
+    } finally { Pop-Location }
+}
+
+function Get-SosHeapStat {
+    <# SOS's own per-type table for a dump (dotnet-dump analyze -c "dumpheap -stat"), as TypeName/Count/TotalBytes rows. #>
+    param([Parameter(Mandatory)] [string] $DumpPath, [switch] $Live)
+    $command = if ($Live) { 'dumpheap -stat -live' } else { 'dumpheap -stat' }
+    $lines = Invoke-DotNetTool dotnet-dump analyze $DumpPath -c $command -c exit
+    foreach ($line in $lines) {
+        if ($line -match '^\s*[0-9a-f]{6,16}\s+([\d,]+)\s+([\d,]+)\s+(.+?)\s*$') {
+            [pscustomobject]@{ TypeName = $Matches[3]; Count = [long]($Matches[1] -replace ',', ''); TotalBytes = [long]($Matches[2] -replace ',', '') }
+        }
+    }
+}
+
+Export-ModuleMember -Function Invoke-DotNetTool, Get-SosHeapStat, Start-TestTarget, Send-TestTarget, Stop-TestTarget, Wait-TestTargetSessionsClosed, Get-TestTargetPath, Start-DelayedCommand, Start-NonDotNetProcess

@@ -1,0 +1,50 @@
+using System.IO;
+using System.Management.Automation;
+using MemoryOps.Engine;
+using MemoryOps.Engine.Heap;
+
+namespace MemoryOps.Commands
+{
+    /// <summary>Saves a heap snapshot as versioned JSON (gzip when the path ends in .gz), atomically.</summary>
+    [Cmdlet(VerbsData.Export, "HeapSnapshot", SupportsShouldProcess = true)]
+    [OutputType(typeof(FileInfo))]
+    public sealed class ExportHeapSnapshotCommand : MemoryOpsCmdlet
+    {
+        [Parameter(Mandatory = true, ValueFromPipeline = true)]
+        public HeapSnapshot InputObject { get; set; } = null!;
+
+        [Parameter(Mandatory = true, Position = 0)]
+        [ValidateNotNullOrEmpty]
+        public string Path { get; set; } = "";
+
+        [Parameter]
+        public SwitchParameter Force { get; set; }
+
+        /// <summary>Return the written file.</summary>
+        [Parameter]
+        public SwitchParameter PassThru { get; set; }
+
+        private int count;
+
+        protected override void ProcessRecord()
+        {
+            if (++count > 1)
+            {
+                WriteError(new ErrorRecord(new MemoryOpsException(FailureKind.InvalidInput, "Export-HeapSnapshot writes one snapshot per file; more than one came from the pipeline. Use ForEach-Object with a path per snapshot.", InputObject),
+                    "OneSnapshotPerFile", ErrorCategory.InvalidArgument, InputObject));
+                return;
+            }
+            string full = GetUnresolvedProviderPathFromPSPath(Path);
+            if (!ShouldProcess(full, "Write heap snapshot")) return;
+            try
+            {
+                WriteVerbose($"Writing {InputObject.Types.Count:N0} types to {full}.");
+                HeapSnapshotFile.Write(InputObject, full, Force);
+                if (PassThru) WriteObject(new FileInfo(full));
+            }
+            catch (MemoryOpsException e) { WriteFailure(e, full); }
+            catch (IOException e) { WriteError(new ErrorRecord(e, "WriteFailed", ErrorCategory.WriteError, full)); }
+            catch (System.UnauthorizedAccessException e) { WriteError(new ErrorRecord(e, "AccessDenied", ErrorCategory.PermissionDenied, full)); }
+        }
+    }
+}

@@ -1,0 +1,33 @@
+using System.Management.Automation;
+using MemoryOps.Engine;
+using MemoryOps.Engine.Heap;
+
+namespace MemoryOps.Commands
+{
+    /// <summary>Reads heap snapshots written by Export-HeapSnapshot, rejecting truncated, corrupt or future-version files.</summary>
+    [Cmdlet(VerbsData.Import, "HeapSnapshot")]
+    [OutputType(typeof(HeapSnapshot))]
+    public sealed class ImportHeapSnapshotCommand : MemoryOpsCmdlet
+    {
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        [Alias("FullName")]
+        [ValidateNotNullOrEmpty]
+        public string[] Path { get; set; } = System.Array.Empty<string>();
+
+        protected override void ProcessRecord()
+        {
+            foreach (var p in Path)
+            {
+                string full = GetUnresolvedProviderPathFromPSPath(p);
+                try
+                {
+                    WriteVerbose($"Reading {full}.");
+                    WriteObject(HeapSnapshotFile.Read(full));
+                }
+                catch (MemoryOpsException e) { WriteFailure(e, full); }
+                catch (System.IO.IOException e) { WriteError(new ErrorRecord(e, "ReadFailed", ErrorCategory.ReadError, full)); }
+                catch (System.UnauthorizedAccessException e) { WriteError(new ErrorRecord(e, "AccessDenied", ErrorCategory.PermissionDenied, full)); }
+            }
+        }
+    }
+}

@@ -1,0 +1,98 @@
+using System;
+using System.Management.Automation;
+using MemoryOps.Engine;
+using MemoryOps.Engine.Heap;
+
+namespace MemoryOps.Commands
+{
+    /// <summary>
+    /// Per-type statistics of a managed heap, from a live process (EventPipe; forces a full blocking GC)
+    /// or from a dump (ClrMD).
+    /// </summary>
+    [Cmdlet(VerbsCommon.New, "HeapSnapshot", DefaultParameterSetName = ByIdSet)]
+    [OutputType(typeof(HeapSnapshot))]
+    public sealed class NewHeapSnapshotCommand : ProcessTargetCmdlet
+    {
+        private const string DumpPathSet = "DumpPath";
+        private const string DumpInfoSet = "DumpInfo";
+
+        [Parameter(Mandatory = true, ParameterSetName = DumpPathSet, ValueFromPipelineByPropertyName = true)]
+        [ValidateNotNullOrEmpty]
+        public string[] DumpPath { get; set; } = Array.Empty<string>();
+
+        [Parameter(Mandatory = true, ParameterSetName = DumpInfoSet, ValueFromPipeline = true)]
+        public MemoryDumpInfo[] Dump { get; set; } = Array.Empty<MemoryDumpInfo>();
+
+        /// <summary>Folder of the runtime the dump was taken with (or its libmscordaccore.so), for a dump from another machine.</summary>
+        [Parameter(ParameterSetName = DumpPathSet)]
+        [Parameter(ParameterSetName = DumpInfoSet)]
+        [ValidateNotNullOrEmpty]
+        public string? RuntimePath { get; set; }
+
+        /// <summary>Count only objects reachable from roots (a dump also holds dead objects).</summary>
+        [Parameter(ParameterSetName = DumpPathSet)]
+        [Parameter(ParameterSetName = DumpInfoSet)]
+        public SwitchParameter LiveOnly { get; set; }
+
+        /// <summary>How long to wait for a live heap walk, in seconds.</summary>
+        [Parameter(ParameterSetName = ByIdSet)]
+        [Parameter(ParameterSetName = ByNameSet)]
+        [SecondsToTimeSpan]
+        public TimeSpan Timeout { get; set; } = TimeSpan.FromMinutes(2);
+
+        protected override void ProcessRecord()
+        {
+            switch (ParameterSetName)
+            {
+                case DumpPathSet:
+                    foreach (var path in DumpPath)
+                        FromDump(GetUnresolvedProviderPathFromPSPath(path), null);
+                    break;
+                case DumpInfoSet:
+                    foreach (var dump in Dump)
+                        FromDump(dump.Path, dump);
+                    break;
+                default:
+                    foreach (var target in ResolveTargets())
+                        FromProcess(target);
+                    break;
+            }
+        }
+
+        private void FromDump(string path, MemoryDumpInfo? info)
+        {
+            var progress = new ProgressRecord(4, "New-HeapSnapshot", $"Walking the heap in {path}");
+            WriteVerbose($"Reading the managed heap of {path}{(LiveOnly ? " (objects reachable from roots only)" : "")}.");
+            try
+            {
+                double fraction = 0;
+                var options = new DumpReadOptions
+                {
+                    RuntimePath = RuntimePath == null ? null : GetUnresolvedProviderPathFromPSPath(RuntimePath),
+                    LiveOnly = LiveOnly,
+                    ProcessId = info?.ProcessId,
+                    ProcessName = info?.ProcessName,
+                };
+                var snapshot = RunWithProgress(() => DumpHeapReader.Read(path, options, f => fraction = f, Stopping), () =>
+                {
+                    progress.PercentComplete = fraction >= 0 ? (int)(fraction * 100) : -1;
+                    WriteProgress(progress);
+                });
+                WriteVerbose($"{snapshot.ObjectCount:N0} objects of {snapshot.Types.Count:N0} types in {snapshot.Duration:0.00} s.");
+                WriteObject(snapshot);
+            }
+            catch (OperationCanceledException) { }
+            catch (MemoryOpsException e) { WriteFailure(e, path); }
+            finally
+            {
+                progress.RecordType = ProgressRecordType.Completed;
+                WriteProgress(progress);
+            }
+        }
+
+        private void FromProcess(DotNetProcessInfo target)
+        {
+            WriteFailure(new MemoryOpsException(FailureKind.SessionFailed, "Live heap snapshots are not available yet; use New-MemoryDump | New-HeapSnapshot.", target.ProcessId), target.ProcessId);
+        }
+    }
+}

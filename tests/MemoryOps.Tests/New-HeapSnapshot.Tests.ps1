@@ -1,0 +1,146 @@
+BeforeAll {
+    Import-Module $env:MEMORYOPS_MODULE_PATH -Force
+    Import-Module (Join-Path $PSScriptRoot 'TestTarget.psm1') -Force
+    $script:dir = Join-Path ([IO.Path]::GetTempPath()) "memoryops-snap-$([guid]::NewGuid().ToString('N').Substring(0, 8))"
+    New-Item -ItemType Directory $dir | Out-Null
+    $script:orders = 300000
+    $script:target = Start-TestTarget
+    Send-TestTarget $target "leak $orders" | Out-Null
+    Send-TestTarget $target 'report 5' | Out-Null
+    $script:dump = New-MemoryDump -ProcessId $target.ProcessId -Path $dir
+    $script:snapshot = $dump | New-HeapSnapshot
+}
+
+AfterAll {
+    $script:target | Stop-TestTarget
+    Remove-Item $dir -Recurse -Force -ErrorAction SilentlyContinue
+}
+
+Describe 'New-HeapSnapshot from a dump' {
+    It 'counts exactly the OrderStat objects the target made, at their instance size' {
+        $snapshot | Should -BeOfType ([MemoryOps.HeapSnapshot])
+        $snapshot.Source | Should -Be 'Dump'
+        $snapshot.LiveOnly | Should -BeFalse
+        $snapshot.ProcessId | Should -Be $target.ProcessId
+        $snapshot.RuntimeVersion | Should -Match '^\d+\.\d+\.\d+'
+        $row = $snapshot.Types | Where-Object TypeName -eq 'OrderService.OrderStat'
+        $row.Count | Should -Be $orders
+        # OrderStat: 16-byte object header and method table + string ref + long + double + DateTime = 48 bytes.
+        $row.TotalBytes | Should -Be ($orders * 48)
+        ($snapshot.Types | Where-Object TypeName -eq 'OrderService.CachedReport').Count | Should -Be 5
+    }
+
+    It 'agrees with SOS dumpheap -stat on the same dump for every type' {
+        $sos = Get-SosHeapStat -DumpPath $dump.Path
+        $sos.Count | Should -BeGreaterThan 50
+        $ours = @{}
+        foreach ($t in $snapshot.Types) { $ours[$t.TypeName] = $t }
+        $sosByName = $sos | Group-Object TypeName
+        $mismatches = foreach ($g in $sosByName) {
+            $count = ($g.Group | Measure-Object Count -Sum).Sum
+            $bytes = ($g.Group | Measure-Object TotalBytes -Sum).Sum
+            $mine = $ours[$g.Name]
+            if ($null -eq $mine -or $mine.Count -ne $count -or $mine.TotalBytes -ne $bytes) { "$($g.Name): SOS $count/$bytes, ours $($mine.Count)/$($mine.TotalBytes)" }
+        }
+        $mismatches | Should -BeNullOrEmpty
+        $snapshot.Types.Count | Should -Be $sosByName.Count
+        ($snapshot.Types | Where-Object IsFree).TypeName | Should -Be 'Free'
+        $snapshot.FreeBytes | Should -Be ($sos | Where-Object TypeName -eq 'Free').TotalBytes
+    }
+
+    It 'counts only reachable objects with -LiveOnly, as SOS dumpheap -stat -live does' {
+        $live = New-HeapSnapshot -DumpPath $dump.Path -LiveOnly
+        $live.LiveOnly | Should -BeTrue
+        ($live.Types | Where-Object IsFree) | Should -BeNullOrEmpty
+        ($live.Types | Where-Object TypeName -eq 'OrderService.OrderStat').Count | Should -Be $orders
+        $sos = Get-SosHeapStat -DumpPath $dump.Path -Live
+        $live.ObjectCount | Should -Be ($sos | Measure-Object Count -Sum).Sum
+        $entry = 'System.Collections.Generic.Dictionary<System.String, OrderService.OrderStat>+Entry[]'
+        ($live.Types | Where-Object TypeName -eq $entry).Count | Should -Be 1 -Because 'the arrays left by earlier resizes are dead'
+        ($snapshot.Types | Where-Object TypeName -eq $entry).Count | Should -BeGreaterThan 1
+    }
+
+    It 'refuses a Mini dump, which has no heap, with a clear error' {
+        $mini = New-MemoryDump -ProcessId $target.ProcessId -Path (Join-Path $dir 'mini.dmp') -Type Mini
+        $mini | New-HeapSnapshot -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'InvalidData,*'
+        $err[0].Exception.Message | Should -BeLike '*Mini*'
+    }
+
+    It 'refuses a truncated dump and a file that is not a dump, naming the file, and goes on with the next' {
+        $truncated = Join-Path $dir 'truncated.dmp'
+        $stream = [IO.File]::OpenRead($dump.Path)
+        try {
+            $buffer = [byte[]]::new(4MB); $n = $stream.Read($buffer, 0, $buffer.Length)
+            [IO.File]::WriteAllBytes($truncated, $buffer[0..($n - 1)])
+        } finally { $stream.Dispose() }
+        $text = Join-Path $dir 'notes.dmp'
+        Set-Content $text 'not a dump'
+        $result = New-HeapSnapshot -DumpPath $truncated, $text, $dump.Path -ErrorVariable err -ErrorAction SilentlyContinue
+        $result | Should -HaveCount 1
+        $err | Should -HaveCount 2
+        $err | ForEach-Object { $_.FullyQualifiedErrorId | Should -BeLike 'InvalidData,*' }
+        $err[0].TargetObject | Should -Be $truncated
+        $err[1].Exception.Message | Should -BeLike "*$text*"
+    }
+
+    It 'takes -RuntimePath, and refuses one without a DAC' {
+        $runtimeDir = Split-Path (Get-Content "/proc/$($target.ProcessId)/maps" | Where-Object { $_ -match '/(\S+)/libcoreclr\.so' } | Select-Object -First 1).Split(' ')[-1]
+        (New-HeapSnapshot -DumpPath $dump.Path -RuntimePath $runtimeDir).ObjectCount | Should -Be $snapshot.ObjectCount
+        New-HeapSnapshot -DumpPath $dump.Path -RuntimePath $dir -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'InvalidInput,*'
+    }
+
+    It 'runs the whole pipeline: Get-DotNetProcess | New-MemoryDump | New-HeapSnapshot | Export-HeapSnapshot' {
+        $file = Join-Path $dir 's.json.gz'
+        Get-DotNetProcess -Id $target.ProcessId | New-MemoryDump -Path $dir | New-HeapSnapshot | Export-HeapSnapshot -Path $file
+        $back = Import-HeapSnapshot $file
+        ($back.Types | Where-Object TypeName -eq 'OrderService.OrderStat').Count | Should -Be $orders
+    }
+}
+
+Describe 'Export-HeapSnapshot and Import-HeapSnapshot' {
+    It 'round-trips a snapshot exactly, plain and gzip' {
+        foreach ($name in 'r.json', 'r.json.gz') {
+            $file = Join-Path $dir $name
+            $snapshot | Export-HeapSnapshot -Path $file
+            $back = Import-HeapSnapshot -Path $file
+            $back | Should -BeOfType ([MemoryOps.HeapSnapshot])
+            foreach ($p in 'Source', 'ProcessId', 'ProcessName', 'RuntimeVersion', 'TotalBytes', 'ObjectCount', 'LiveOnly', 'FreeBytes', 'Gen0Bytes', 'Gen2Bytes', 'LohBytes', 'DumpPath') {
+                $back.$p | Should -Be $snapshot.$p -Because $p
+            }
+            $back.Timestamp.ToUniversalTime() | Should -Be $snapshot.Timestamp.ToUniversalTime()
+            ($back.Types | ForEach-Object { "$($_.TypeName)|$($_.Count)|$($_.TotalBytes)|$($_.IsFree)" }) -join "`n" |
+                Should -Be (($snapshot.Types | ForEach-Object { "$($_.TypeName)|$($_.Count)|$($_.TotalBytes)|$($_.IsFree)" }) -join "`n")
+            (Get-Item $file).UnixMode | Should -Be '-rw-------'
+        }
+    }
+
+    It 'does not overwrite without -Force' {
+        $file = Join-Path $dir 'keep.json'
+        Set-Content $file 'precious'
+        $snapshot | Export-HeapSnapshot -Path $file -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'FileExists,*'
+        Get-Content $file | Should -Be 'precious'
+        $snapshot | Export-HeapSnapshot -Path $file -Force
+        (Import-HeapSnapshot $file).ObjectCount | Should -Be $snapshot.ObjectCount
+    }
+
+    It 'rejects truncated, corrupt, empty and future-version files with errors that name the file' {
+        $good = Join-Path $dir 'good.json.gz'
+        $snapshot | Export-HeapSnapshot -Path $good -Force
+        $bytes = [IO.File]::ReadAllBytes($good)
+        $truncated = Join-Path $dir 'truncated.json.gz'; [IO.File]::WriteAllBytes($truncated, $bytes[0..($bytes.Length / 2)])
+        $empty = Join-Path $dir 'empty.json'; Set-Content $empty -Value '' -NoNewline
+        $corrupt = Join-Path $dir 'corrupt.json'; Set-Content $corrupt '{"format": "MemoryOps.HeapSnapshot", "version": 1, "types": [ {'
+        $future = Join-Path $dir 'future.json'; Set-Content $future '{"format": "MemoryOps.HeapSnapshot", "version": 7}'
+        $result = Import-HeapSnapshot $truncated, $empty, $corrupt, $future, $good -ErrorVariable err -ErrorAction SilentlyContinue
+        $result | Should -HaveCount 1
+        $err | Should -HaveCount 4
+        $err[0].Exception.Message | Should -BeLike "*$truncated*truncated*"
+        $err[1].Exception.Message | Should -BeLike "*$empty*empty*"
+        $err[2].Exception.Message | Should -BeLike "*$corrupt*"
+        $err[3].FullyQualifiedErrorId | Should -BeLike 'UnsupportedVersion,*'
+        $err[3].Exception.Message | Should -BeLike '*version 7*'
+    }
+}
