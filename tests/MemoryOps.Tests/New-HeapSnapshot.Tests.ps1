@@ -144,3 +144,63 @@ Describe 'Export-HeapSnapshot and Import-HeapSnapshot' {
         $err[3].Exception.Message | Should -BeLike '*version 7*'
     }
 }
+
+Describe 'New-HeapSnapshot from a live process' {
+    BeforeAll {
+        $script:live = New-HeapSnapshot -ProcessId $target.ProcessId
+    }
+
+    It 'counts exactly the OrderStat objects the target made, from the live heap' {
+        $live | Should -BeOfType ([MemoryOps.HeapSnapshot])
+        $live.Source | Should -Be 'Process'
+        $live.LiveOnly | Should -BeTrue
+        $live.ProcessName | Should -Be 'TestTarget'
+        ($live.Types | Where-Object TypeName -eq 'OrderService.OrderStat').Count | Should -Be $orders
+        ($live.Types | Where-Object TypeName -eq 'OrderService.OrderStat').TotalBytes | Should -Be ($orders * 48)
+        ($live.Types | Where-Object TypeName -eq 'OrderService.CachedReport').Count | Should -Be 5
+        $live.Gen2Bytes | Should -BeGreaterThan ($orders * 48) -Because 'the leak is in gen 2 after a full GC'
+        ($live.Types | Where-Object IsFree) | Should -BeNullOrEmpty
+        Wait-TestTargetSessionsClosed $target | Should -Be 'OK sessions enabled='
+    }
+
+    It 'names types exactly as a dump snapshot does, nested generics included' {
+        $dumpLive = New-MemoryDump -ProcessId $target.ProcessId -Path $dir | New-HeapSnapshot -LiveOnly
+        $entry = 'System.Collections.Generic.Dictionary<System.String, OrderService.OrderStat>+Entry[]'
+        ($live.Types | Where-Object TypeName -eq $entry).TotalBytes | Should -Be ($dumpLive.Types | Where-Object TypeName -eq $entry).TotalBytes
+        foreach ($name in 'OrderService.OrderStat', 'OrderService.CachedReport', 'System.Int64[]', $entry,
+            'System.Collections.Generic.List<OrderService.CachedReport>', 'System.Collections.Generic.Dictionary<System.String, OrderService.OrderStat>') {
+            ($live.Types | Where-Object TypeName -eq $name).Count | Should -Be ($dumpLive.Types | Where-Object TypeName -eq $name).Count -Because $name
+        }
+        # Small runtime-internal objects come and go between the two moments; every type with 100 or more
+        # instances on either side must be there on the other under the very same name.
+        $liveNames = [Collections.Generic.HashSet[string]]::new([string[]]$live.Types.TypeName)
+        $dumpNames = [Collections.Generic.HashSet[string]]::new([string[]]$dumpLive.Types.TypeName)
+        ($dumpLive.Types | Where-Object { $_.Count -ge 100 -and -not $liveNames.Contains($_.TypeName) }).TypeName | Should -BeNullOrEmpty
+        ($live.Types | Where-Object { $_.Count -ge 100 -and -not $dumpNames.Contains($_.TypeName) }).TypeName | Should -BeNullOrEmpty
+    }
+
+    It 'agrees with dotnet-gcdump taken right after' {
+        $gcdump = Get-GcDumpHeapStat -ProcessId $target.ProcessId
+        $again = New-HeapSnapshot -ProcessId $target.ProcessId
+        foreach ($name in 'OrderService.OrderStat', 'OrderService.CachedReport') {
+            ($again.Types | Where-Object TypeName -eq $name).Count | Should -Be ($gcdump | Where-Object TypeName -eq $name).Count -Because $name
+        }
+        $big = $gcdump | Where-Object Count -ge 1000
+        $big.TypeName | Should -Contain 'System.String'
+        foreach ($row in $big) {
+            $mine = $again.Types | Where-Object TypeName -eq $row.TypeName
+            if ($null -eq $mine) { continue } # dotnet-gcdump drops the declaring type of nested types
+            [math]::Abs($mine.Count - $row.Count) / $row.Count | Should -BeLessOrEqual 0.001 -Because $row.TypeName
+        }
+    }
+
+    It 'reports an unknown PID and a non-.NET process' {
+        $sleep = Start-NonDotNetProcess
+        try {
+            New-HeapSnapshot -ProcessId 999999, $sleep.Id -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+            $err | Should -HaveCount 2
+            $err[0].FullyQualifiedErrorId | Should -BeLike 'ProcessNotFound,*'
+            $err[1].FullyQualifiedErrorId | Should -BeLike 'NotDotNetProcess,*'
+        } finally { $sleep.Kill(); $sleep.Dispose() }
+    }
+}

@@ -95,7 +95,7 @@ function Start-NonDotNetProcess {
 
 function Invoke-DotNetTool {
     <# Runs a pinned local dotnet tool (.config/dotnet-tools.json) from the repository, returning its output lines. #>
-    param([Parameter(Mandatory)] [string] $Tool, [Parameter(ValueFromRemainingArguments)] [string[]] $Arguments)
+    param([Parameter(Mandatory)] [string] $Tool, [Parameter(Mandatory)] [string[]] $Arguments)
     Push-Location $script:RepoRoot
     try {
         $out = & dotnet $Tool @Arguments 2>&1
@@ -108,7 +108,7 @@ function Get-SosHeapStat {
     <# SOS's own per-type table for a dump (dotnet-dump analyze -c "dumpheap -stat"), as TypeName/Count/TotalBytes rows. #>
     param([Parameter(Mandatory)] [string] $DumpPath, [switch] $Live)
     $command = if ($Live) { 'dumpheap -stat -live' } else { 'dumpheap -stat' }
-    $lines = Invoke-DotNetTool dotnet-dump analyze $DumpPath -c $command -c exit
+    $lines = Invoke-DotNetTool dotnet-dump @('analyze', $DumpPath, '-c', $command, '-c', 'exit')
     foreach ($line in $lines) {
         if ($line -match '^\s*[0-9a-f]{6,16}\s+([\d,]+)\s+([\d,]+)\s+(.+?)\s*$') {
             [pscustomobject]@{ TypeName = $Matches[3]; Count = [long]($Matches[1] -replace ',', ''); TotalBytes = [long]($Matches[2] -replace ',', '') }
@@ -116,4 +116,22 @@ function Get-SosHeapStat {
     }
 }
 
-Export-ModuleMember -Function Invoke-DotNetTool, Get-SosHeapStat, Start-TestTarget, Send-TestTarget, Stop-TestTarget, Wait-TestTargetSessionsClosed, Get-TestTargetPath, Start-DelayedCommand, Start-NonDotNetProcess
+function Get-GcDumpHeapStat {
+    <# dotnet-gcdump collect + report on a live process, as TypeName/Count rows summed per type.
+       Its report splits arrays and strings into size buckets ("(Bytes > 1M)") and appends the module; both are removed.
+       Its "Object Bytes" column is one instance's size, not the type's total, so only counts are returned. #>
+    param([Parameter(Mandatory)] [int] $ProcessId)
+    $file = Join-Path ([IO.Path]::GetTempPath()) "memoryops-$ProcessId-$([guid]::NewGuid().ToString('N').Substring(0, 8)).gcdump"
+    try {
+        Invoke-DotNetTool dotnet-gcdump @('collect', '-p', "$ProcessId", '-o', $file) | Out-Null
+        $rows = foreach ($line in (Invoke-DotNetTool dotnet-gcdump @('report', $file))) {
+            if ($line -match '^\s*[\d,]+\s+([\d,]+)\s+(.+?)\s*$') {
+                $name = $Matches[2] -replace '\s+\[[^\]]+\]$', '' -replace '\s+\(Bytes > [^)]+\)$', ''
+                [pscustomobject]@{ TypeName = $name; Count = [long]($Matches[1] -replace ',', '') }
+            }
+        }
+        $rows | Group-Object TypeName | ForEach-Object { [pscustomobject]@{ TypeName = $_.Name; Count = ($_.Group | Measure-Object Count -Sum).Sum } }
+    } finally { Remove-Item $file -ErrorAction SilentlyContinue }
+}
+
+Export-ModuleMember -Function Get-GcDumpHeapStat, Invoke-DotNetTool, Get-SosHeapStat, Start-TestTarget, Send-TestTarget, Stop-TestTarget, Wait-TestTargetSessionsClosed, Get-TestTargetPath, Start-DelayedCommand, Start-NonDotNetProcess

@@ -202,11 +202,18 @@ namespace MemoryOps.Engine.Heap
             private string ReadIdentifier()
             {
                 int start = pos;
+                // A compiler-generated name starts with its own angle brackets: <>c, <Module>, <Main>d__0.
+                if (Peek == '<')
+                {
+                    int close = s.IndexOf('>', pos);
+                    if (close < 0) throw new FormatException($"Unclosed '<' at {pos} in '{s}'.");
+                    pos = close + 1;
+                }
                 while (pos < s.Length)
                 {
                     char c = s[pos];
                     if (c == '<' || c == '>' || c == '[' || c == ']' || c == ',' || c == '+' || c == '`' || c == '*' || c == '&') break;
-                    if (c == ' ' ) break;
+                    if (c == ' ') break;
                     pos++;
                 }
                 if (pos == start) throw new FormatException($"Expected a type name at {start} in '{s}'.");

@@ -92,7 +92,29 @@ namespace MemoryOps.Commands
 
         private void FromProcess(DotNetProcessInfo target)
         {
-            WriteFailure(new MemoryOpsException(FailureKind.SessionFailed, "Live heap snapshots are not available yet; use New-MemoryDump | New-HeapSnapshot.", target.ProcessId), target.ProcessId);
+            var progress = new ProgressRecord(4, "New-HeapSnapshot", $"Walking the live heap of {target} (a full blocking GC runs in it)");
+            WriteVerbose($"Starting a heap walk in {target}: the runtime runs a full blocking GC and streams every live object.");
+            var messages = new System.Collections.Concurrent.ConcurrentQueue<string>();
+            long objects = 0;
+            try
+            {
+                var snapshot = RunWithProgress(
+                    () => LiveHeapWalker.Take(target, Timeout, messages.Enqueue, n => System.Threading.Interlocked.Exchange(ref objects, n), Stopping),
+                    () =>
+                    {
+                        progress.StatusDescription = $"{System.Threading.Interlocked.Read(ref objects):N0} objects so far";
+                        WriteProgress(progress);
+                    });
+                while (messages.TryDequeue(out var m)) WriteVerbose(m);
+                WriteObject(snapshot);
+            }
+            catch (OperationCanceledException) { }
+            catch (MemoryOpsException e) { WriteFailure(e, target.ProcessId); }
+            finally
+            {
+                progress.RecordType = ProgressRecordType.Completed;
+                WriteProgress(progress);
+            }
         }
     }
 }
