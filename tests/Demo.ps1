@@ -16,6 +16,7 @@ function Check([bool] $Condition, [string] $Claim) {
 }
 
 $target = Start-TestTarget
+$dumpDir = $null
 try {
     Step "1. The .NET processes on this machine (Get-DotNetProcess)"
     $procs = Get-DotNetProcess
@@ -48,11 +49,32 @@ try {
     $summary = Get-GcEvent -ProcessId $target.ProcessId -Duration 3 -Summary
     $summary | Format-List | Out-Host
     Check ($summary.PauseFraction -gt 0 -and $summary.PauseFraction -lt 1) ("the service spent {0:P2} of its time paused by the GC" -f $summary.PauseFraction)
+    Send-TestTarget $target 'churn off' | Out-Null
+
+    Step "5. What is on the heap? A live snapshot (New-HeapSnapshot -ProcessId; it runs a full GC in the target)"
+    $live = New-HeapSnapshot -ProcessId $target.ProcessId
+    $live.Types | Select-Object -First 5 | Format-Table TypeName, Count, TotalBytes | Out-Host
+    $orderStat = $live.Types | Where-Object TypeName -eq 'OrderService.OrderStat'
+    Check ($orderStat.Count -eq 900000) "the live heap holds exactly the 900,000 leaked OrderStat objects ($($orderStat.Count))"
+
+    Step "6. A Heap dump, and the same question asked of it (New-MemoryDump | New-HeapSnapshot)"
+    $dumpDir = Join-Path ([IO.Path]::GetTempPath()) "memoryops-demo-$PID"
+    New-Item -ItemType Directory $dumpDir -Force | Out-Null
+    $dump = New-MemoryDump -ProcessId $target.ProcessId -Path $dumpDir
+    $dump | Format-List Path, Type, SizeBytes, Duration | Out-Host
+    $fromDump = $dump | New-HeapSnapshot
+    $dumpOrders = ($fromDump.Types | Where-Object TypeName -eq 'OrderService.OrderStat').Count
+    Check ($dumpOrders -eq 900000) "the dump holds the same 900,000 OrderStat objects ($dumpOrders)"
+    $snapFile = Join-Path $dumpDir 'after-leak.json.gz'
+    $fromDump | Export-HeapSnapshot -Path $snapFile
+    $back = Import-HeapSnapshot $snapFile
+    Check ($back.ObjectCount -eq $fromDump.ObjectCount) "the snapshot saved to $snapFile reads back the same ($($back.Types.Count) types)"
 }
 finally {
     Step "Cleanup"
     $target | Stop-TestTarget
     Write-Host "  TestTarget stopped."
+    if ($dumpDir -and (Test-Path $dumpDir)) { Remove-Item $dumpDir -Recurse -Force; Write-Host "  $dumpDir removed." }
 }
 
 if ($failures.Count -gt 0) {
