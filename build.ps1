@@ -3,7 +3,9 @@
 .SYNOPSIS
     The one entry point: builds, tests and demonstrates MemoryOps.
 .DESCRIPTION
-    Build  compiles the solution and lays the module out as an importable folder: out/MemoryOps/<version>/.
+    Build  compiles the solution and lays the module out as an importable folder: out/MemoryOps/<version>/,
+           help included (Docs).
+    Docs   turns docs/en-US (PlatyPS markdown schema) into en-US/MemoryOps.dll-Help.xml and about_*.help.txt.
     Test   builds, runs the xunit engine tests and the Pester cmdlet tests, prints one closing line
            "N passed, N failed" for both suites together and exits non-zero on any failure.
     Demo   builds and runs the story on the bundled TestTarget.
@@ -12,7 +14,7 @@
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Demo')]
+    [ValidateSet('Build', 'Docs', 'Test', 'Demo')]
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -49,7 +51,17 @@ function Invoke-Build {
     Get-ChildItem $publish -File | Where-Object Extension -in '.dll', '.pdb', '.json' | Copy-Item -Destination $moduleDir
     Copy-Item (Join-Path $root 'MemoryOps.psd1') $moduleDir
     Copy-Item (Join-Path $root 'src/MemoryOps/MemoryOps.Format.ps1xml') $moduleDir
+    Invoke-Docs
     Write-Host "Module laid out in $moduleDir" -ForegroundColor Green
+}
+
+function Invoke-Docs {
+    # PlatyPS is not served by the registries we reach; our own small generator (Markdig-based) does its job.
+    $builder = Join-Path $root "src/MemoryOps.HelpBuilder/bin/$Configuration/net10.0/MemoryOps.HelpBuilder.dll"
+    if (-not (Test-Path $builder)) {
+        Invoke-Native 'dotnet build (help builder)' { dotnet build (Join-Path $root 'src/MemoryOps.HelpBuilder/MemoryOps.HelpBuilder.csproj') -c $Configuration --nologo -v:q }
+    }
+    Invoke-Native 'help from docs/en-US' { dotnet $builder (Join-Path $root 'docs/en-US') (Join-Path $moduleDir 'en-US') 'MemoryOps.dll-Help.xml' }
 }
 
 function Get-PesterPath {
@@ -110,6 +122,7 @@ function Invoke-Demo {
 
 switch ($Task) {
     'Build' { Invoke-Build }
+    'Docs' { if (-not (Test-Path $moduleDir)) { Invoke-Build } else { Invoke-Docs } }
     'Test' { Invoke-Test }
     'Demo' { Invoke-Demo }
 }
