@@ -31,7 +31,8 @@ namespace MemoryOps.Engine.Heap
         private const string DacFileName = "libmscordaccore.so";
         public const string FreeTypeName = "Free";
 
-        public static HeapSnapshot Read(string dumpPath, DumpReadOptions options, Action<double>? progress, CancellationToken cancel)
+        public static HeapSnapshot Read(string dumpPath, DumpReadOptions options, Action<double>? progress, CancellationToken cancel,
+            IHeapGraphSink? graph = null)
         {
             string full = Path.GetFullPath(dumpPath);
             if (!File.Exists(full)) throw new MemoryOpsException(FailureKind.InvalidInput, $"The dump '{full}' does not exist.", dumpPath);
@@ -82,11 +83,14 @@ namespace MemoryOps.Engine.Heap
                     if (gcSegments.Length > 0 && !gcSegments.Any(seg => seg.EnumerateObjects().Take(16).Count(o => o.IsValid) >= 16))
                         throw new MemoryOpsException(FailureKind.InvalidData, $"'{full}' holds no managed heap: it is a Mini or Triage dump. Take a Heap or Full dump (New-MemoryDump -Type Heap).", dumpPath);
                     var gens = new long[5];
-                    var stats = options.LiveOnly ? WalkLive(heap, gens, progress, cancel) : WalkAll(heap, gens, progress, cancel);
+                    var stats = graph != null ? WalkGraph(heap, gens, graph, options.LiveOnly, cancel)
+                        : options.LiveOnly ? WalkLive(heap, gens, progress, cancel) : WalkAll(heap, gens, progress, cancel);
                     var names = new Dictionary<ulong, string>();
                     foreach (var mt in stats.TypeIds)
                         names[mt] = mt == 0 ? FreeTypeName : heap.GetTypeByMethodTable(mt)?.Name ?? $"<unknown type 0x{mt:x}>";
                     stats.Complete(snapshot, mt => names[mt], n => n == FreeTypeName);
+                    if (graph != null)
+                        foreach (var kv in names) graph.OnTypeName(kv.Key, TypeNameCanonicalizer.Canonicalize(kv.Value));
                     if (snapshot.ObjectCount == 0)
                         throw new MemoryOpsException(FailureKind.InvalidData, $"'{full}' holds no objects on its managed heap: it is not a Heap or Full dump.", dumpPath);
                     (snapshot.Gen0Bytes, snapshot.Gen1Bytes, snapshot.Gen2Bytes, snapshot.LohBytes, snapshot.PohBytes) = (gens[0], gens[1], gens[2], gens[3], gens[4]);
@@ -148,8 +152,47 @@ namespace MemoryOps.Engine.Heap
             return all;
         }
 
+        /// <summary>The walk with a graph sink: single-threaded (the sink sees one call at a time), nodes, edges and roots.</summary>
+        private static HeapStatsBuilder WalkGraph(ClrHeap heap, long[] gens, IHeapGraphSink graph, bool liveOnly, CancellationToken cancel)
+        {
+            foreach (var root in heap.EnumerateRoots())
+            {
+                if (!root.Object.IsValid) continue;
+                var kind = root.RootKind switch
+                {
+                    ClrRootKind.Stack => HeapRootKind.Stack,
+                    ClrRootKind.FinalizerQueue => HeapRootKind.FinalizerQueue,
+                    ClrRootKind.PinnedHandle or ClrRootKind.AsyncPinnedHandle => HeapRootKind.PinnedHandle,
+                    ClrRootKind.StrongHandle or ClrRootKind.RefCountedHandle or ClrRootKind.SizedRefHandle => HeapRootKind.StrongHandle,
+                    ClrRootKind.StaticVar or ClrRootKind.ThreadStaticVar => HeapRootKind.StaticField,
+                    _ => HeapRootKind.Other,
+                };
+                graph.OnRoot(root.Object.Address, kind, null);
+            }
+            if (liveOnly) return WalkLive(heap, gens, null, cancel, graph);
+            var stats = new HeapStatsBuilder();
+            long n = 0;
+            foreach (var segment in heap.Segments)
+            {
+                foreach (var obj in segment.EnumerateObjects())
+                {
+                    if (!obj.IsValid) continue;
+                    if ((++n & 0xFFFF) == 0) cancel.ThrowIfCancellationRequested();
+                    long size = (long)obj.Size;
+                    if (obj.IsFree) { stats.Add(0, size); continue; }
+                    stats.Add(obj.Type!.MethodTable, size);
+                    graph.OnNode(obj.Address, obj.Type.MethodTable, size);
+                    foreach (var to in obj.EnumerateReferenceAddresses(carefully: false, considerDependantHandles: true)) graph.OnEdge(obj.Address, to);
+                    int g = GenerationIndex(segment.Kind);
+                    if (g < 0) g = GenerationIndex(segment.GetGeneration(obj.Address));
+                    if (g >= 0) gens[g] += size;
+                }
+            }
+            return stats;
+        }
+
         /// <summary>Marks from every root, like dumpheap -live: each reachable object once.</summary>
-        private static HeapStatsBuilder WalkLive(ClrHeap heap, long[] gens, Action<double>? progress, CancellationToken cancel)
+        private static HeapStatsBuilder WalkLive(ClrHeap heap, long[] gens, Action<double>? progress, CancellationToken cancel, IHeapGraphSink? graph = null)
         {
             var stats = new HeapStatsBuilder();
             var seen = new HashSet<ulong>();
@@ -166,6 +209,7 @@ namespace MemoryOps.Engine.Heap
                 if (obj.Type == null || obj.IsFree) continue;
                 long size = (long)obj.Size;
                 stats.Add(obj.Type.MethodTable, size);
+                graph?.OnNode(obj.Address, obj.Type.MethodTable, size);
                 var segment = heap.GetSegmentByAddress(obj.Address);
                 if (segment != null)
                 {
@@ -175,7 +219,9 @@ namespace MemoryOps.Engine.Heap
                 }
                 foreach (var child in obj.EnumerateReferences(carefully: false, considerDependantHandles: true))
                 {
-                    if (child.IsValid && seen.Add(child.Address)) stack.Push(child);
+                    if (!child.IsValid) continue;
+                    graph?.OnEdge(obj.Address, child.Address);
+                    if (seen.Add(child.Address)) stack.Push(child);
                 }
             }
             return stats;

@@ -49,7 +49,8 @@ namespace MemoryOps.Engine.Heap
             public ulong[] Parameters = Array.Empty<ulong>();
         }
 
-        public static HeapSnapshot Take(DotNetProcessInfo target, TimeSpan timeout, Action<string>? verbose, Action<long>? progress, CancellationToken cancel)
+        public static HeapSnapshot Take(DotNetProcessInfo target, TimeSpan timeout, Action<string>? verbose, Action<long>? progress, CancellationToken cancel,
+            IHeapGraphSink? graph = null)
         {
             var clock = Stopwatch.StartNew();
             var providers = new[] { new EventPipeProvider(ClrTraceEventParser.ProviderName, EventLevel.Verbose, HeapDumpKeywords) };
@@ -72,6 +73,10 @@ namespace MemoryOps.Engine.Heap
             }
 
             var stats = new HeapStatsBuilder();
+            // Graph bookkeeping, used only when a sink is given.
+            var pendingEdges = new Queue<(ulong Address, long Remaining)>();
+            (ulong Address, long Remaining) edgeOwner = default; // the node whose edges are being read
+            var staticRoots = new List<(ulong Object, ulong TypeId, string Field)>();
             var types = new Dictionary<ulong, TypeInfo>();
             var modulePaths = new Dictionary<ulong, string>();
             int inducedGc = -1;
@@ -123,10 +128,58 @@ namespace MemoryOps.Engine.Heap
                     {
                         var v = d.Values(i);
                         stats.Add(v.TypeID, (long)v.Size);
+                        if (graph != null)
+                        {
+                            graph.OnNode(v.Address, v.TypeID, (long)v.Size);
+                            if (v.EdgeCount > 0) pendingEdges.Enqueue((v.Address, v.EdgeCount));
+                        }
                     }
                     nodes += d.Count;
                     progress?.Invoke(nodes);
                 };
+                if (graph != null)
+                {
+                    // Edges come in their own stream, in node order: node i's EdgeCount edges follow node i-1's.
+                    source.Clr.GCBulkEdge += d =>
+                    {
+                        if (heapComplete) return;
+                        for (int i = 0; i < d.Count; i++)
+                        {
+                            while (edgeOwner.Remaining == 0 && pendingEdges.Count > 0) edgeOwner = pendingEdges.Dequeue();
+                            if (edgeOwner.Remaining == 0) break; // more edges than nodes announced: ignore the rest
+                            graph.OnEdge(edgeOwner.Address, d.Values(i).Target);
+                            edgeOwner.Remaining--;
+                        }
+                    };
+                    source.Clr.GCBulkRootEdge += d =>
+                    {
+                        if (heapComplete) return;
+                        for (int i = 0; i < d.Count; i++)
+                        {
+                            var v = d.Values(i);
+                            if (v.RootedNodeAddress == 0) continue; // a stack slot or handle that holds null
+                            var kind = v.GCRootKind switch
+                            {
+                                GCRootKind.Stack => HeapRootKind.Stack,
+                                GCRootKind.Finalizer => HeapRootKind.FinalizerQueue,
+                                GCRootKind.Handle when (v.GCRootFlag & GCRootFlags.Pinning) != 0 => HeapRootKind.PinnedHandle,
+                                GCRootKind.Handle when (v.GCRootFlag & GCRootFlags.WeakRef) != 0 => HeapRootKind.WeakHandle,
+                                GCRootKind.Handle => HeapRootKind.StrongHandle,
+                                _ => HeapRootKind.Other,
+                            };
+                            graph.OnRoot(v.RootedNodeAddress, kind, null);
+                        }
+                    };
+                    source.Clr.GCBulkRootStaticVar += d =>
+                    {
+                        if (heapComplete) return;
+                        for (int i = 0; i < d.Count; i++)
+                        {
+                            var v = d.Values(i);
+                            if (v.ObjectID != 0) staticRoots.Add((v.ObjectID, v.TypeID, v.FieldName));
+                        }
+                    };
+                }
                 var rundown = new ClrRundownTraceEventParser(source);
                 rundown.LoaderModuleDCStop += d => { if (!string.IsNullOrEmpty(d.ModuleILPath)) modulePaths[(ulong)d.ModuleID] = d.ModuleILPath; };
 
@@ -154,7 +207,8 @@ namespace MemoryOps.Engine.Heap
                 if (source.EventsLost > 0)
                     throw new MemoryOpsException(FailureKind.DataLost,
                         $"{source.EventsLost:N0} events were lost while process {target.ProcessId} streamed its heap; the snapshot would be incomplete, so none is returned.", target.ProcessId);
-                verbose?.Invoke($"Heap walk of GC #{inducedGc}: {nodes:N0} objects, {types.Count:N0} types, {modulePaths.Count} module paths in {clock.Elapsed.TotalSeconds:0.00} s.");
+                verbose?.Invoke($"Heap walk of GC #{inducedGc}: {nodes:N0} objects, {types.Count:N0} types, {modulePaths.Count} module paths" +
+                    (graph != null ? $", {staticRoots.Count} named static roots" : "") + $" in {clock.Elapsed.TotalSeconds:0.00} s.");
             }
 
             var snapshot = new HeapSnapshot
@@ -176,6 +230,12 @@ namespace MemoryOps.Engine.Heap
             }
             var namer = new TypeNamer(types, modulePaths);
             stats.Complete(snapshot, namer.NameOf, _ => false);
+            if (graph != null)
+            {
+                foreach (var (obj, typeId, field) in staticRoots)
+                    graph.OnRoot(obj, HeapRootKind.StaticField, TypeNameCanonicalizer.Canonicalize(namer.NameOf(typeId)) + "." + field);
+                foreach (var id in types.Keys) graph.OnTypeName(id, TypeNameCanonicalizer.Canonicalize(namer.NameOf(id)));
+            }
             snapshot.Duration = clock.Elapsed.TotalSeconds;
             return snapshot;
         }
