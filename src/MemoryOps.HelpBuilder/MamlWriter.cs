@@ -39,11 +39,11 @@ namespace MemoryOps.HelpBuilder
             foreach (var set in c.Syntax)
             {
                 var item = new XElement(Command + "syntaxItem", new XElement(Maml + "name", c.Name));
-                foreach (var p in c.Parameters)
-                {
-                    var meta = MetadataFor(p, set.SetName);
-                    if (meta != null) item.Add(WriteParameter(p, meta));
-                }
+                // As Get-Command shows a syntax: positional parameters in position order first, then the named ones.
+                var inSet = c.Parameters.Select(p => (Doc: p, Meta: MetadataFor(p, set.SetName))).Where(x => x.Meta != null)
+                    .OrderBy(x => int.TryParse(x.Meta!.TryGetValue("Position", out var pos) ? pos : "", out int n) ? n : int.MaxValue)
+                    .ThenBy(x => x.Doc.Name, StringComparer.Ordinal);
+                foreach (var (doc, meta) in inSet) item.Add(WriteParameter(doc, meta!));
                 syntax.Add(item);
             }
             command.Add(syntax);

@@ -34,6 +34,17 @@ namespace MemoryOps
 
         private IReadOnlyList<DotNetProcessInfo>? listed;
 
+        /// <summary>-Name matching shared with Get-DotNetProcess: app or process name, wildcards, an error for a plain name that matches nothing.</summary>
+        internal static List<DotNetProcessInfo> MatchNames(Cmdlet cmdlet, IReadOnlyList<DotNetProcessInfo> all, IEnumerable<string> patterns) =>
+            ProcessDiscovery.MatchNames(all, patterns,
+                pattern => WildcardPattern.Get(pattern, WildcardOptions.IgnoreCase).IsMatch,
+                WildcardPattern.ContainsWildcardCharacters,
+                pattern => cmdlet.WriteError(new ErrorRecord(
+                    new MemoryOpsException(FailureKind.ProcessNotFound, $"No diagnosable .NET process is named '{pattern}'. Get-DotNetProcess lists the ones that are.", pattern),
+                    nameof(FailureKind.ProcessNotFound), ErrorCategory.ObjectNotFound, pattern)));
+
+        private List<DotNetProcessInfo> MatchNames(IReadOnlyList<DotNetProcessInfo> all, IEnumerable<string> patterns) => MatchNames(this, all, patterns);
+
         /// <summary>Resolves this record's -ProcessId / -Name into <see cref="Targets"/>, writing an error for each one that cannot be used.</summary>
         protected IReadOnlyList<DotNetProcessInfo> ResolveTargets()
         {
@@ -41,18 +52,7 @@ namespace MemoryOps
             if (ParameterSetName == ByNameSet)
             {
                 listed ??= ProcessDiscovery.List(WriteVerbose);
-                foreach (var pattern in Name)
-                {
-                    var wildcard = WildcardPattern.Get(pattern, WildcardOptions.IgnoreCase);
-                    var matches = listed.Where(p => wildcard.IsMatch(p.Name) || wildcard.IsMatch(p.ProcessName)).ToList();
-                    if (matches.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(pattern))
-                    {
-                        WriteError(new ErrorRecord(
-                            new MemoryOpsException(FailureKind.ProcessNotFound, $"No diagnosable .NET process is named '{pattern}'. Get-DotNetProcess lists the ones that are.", pattern),
-                            nameof(FailureKind.ProcessNotFound), ErrorCategory.ObjectNotFound, pattern));
-                    }
-                    resolved.AddRange(matches);
-                }
+                resolved.AddRange(MatchNames(listed, Name));
             }
             else
             {

@@ -73,5 +73,32 @@ namespace MemoryOps.Engine.Tests
             t.ObserveClock("EventCounters", T0.AddSeconds(0.6));
             Assert.True(t.IsSatisfied(T0.AddSeconds(2)));
         }
+    
+        [Fact]
+        public void A_tagged_meter_counter_waits_for_the_end_of_its_round_not_the_previous_one()
+        {
+            // Seen live: a one-shot read returned one generation of dotnet.gc.last_collection.heap.size only.
+            var t = new SampleLimitTracker(1, Settle, Patience) { RoundGap = TimeSpan.FromSeconds(0.5) };
+            CounterSample M(string gen, double at) => new CounterSample
+            {
+                Provider = "System.Runtime", Name = "dotnet.gc.last_collection.heap.size", Source = "Meter", Timestamp = T0.AddSeconds(at), Tags = { ["gc.heap.generation"] = gen },
+            };
+            t.Announce("System.Runtime/dotnet.gc.last_collection.heap.size", T0);
+            t.ObserveClock("Meter", T0.AddSeconds(1), roundEnd: true, now: T0.AddSeconds(1));   // round 1 ended
+            t.Record(M("gen0", 2), T0.AddSeconds(2));
+            Assert.False(t.IsSatisfied(T0.AddSeconds(2.1)));                                       // gen1..poh may follow
+            t.Record(M("gen1", 2), T0.AddSeconds(2.1));
+            t.ObserveClock("Meter", T0.AddSeconds(2.001), roundEnd: true, now: T0.AddSeconds(2.2)); // round 2 ended
+            Assert.True(t.IsSatisfied(T0.AddSeconds(2.6)));
+        }
+
+        [Fact]
+        public void A_source_that_went_quiet_counts_as_complete_after_patience()
+        {
+            var t = new SampleLimitTracker(1, Settle, Patience);
+            t.Record(S("gc-heap-size"), T0);
+            Assert.False(t.IsSatisfied(T0.AddSeconds(3)));
+            Assert.True(t.IsSatisfied(T0.AddSeconds(3.6)));
+        }
     }
 }

@@ -93,10 +93,11 @@ namespace MemoryOps.Engine.Counters
         /// <param name="onClock">Told (source, time) for every event of a source, filtered or not, and for each Meter round's end:
         /// proof of how far the stream has got, which a caller needs to know a round of values is complete.</param>
         public void Run(Action<CounterSample> onSample, Action<string>? onWarning, Action<string>? onAnnounce, CancellationToken cancel,
-            Action<string, DateTime>? onClock = null)
+            Action<string, DateTime>? onClock = null, Action<string, DateTime>? onRoundEnd = null)
         {
             this.onAnnounce = onAnnounce;
             this.onClock = onClock;
+            this.onRoundEnd = onRoundEnd;
             using var runner = EventPipeRunner.Start(pid, BuildProviders(), circularBufferMB: 16);
             var providerNames = new HashSet<string>(options.Providers, StringComparer.OrdinalIgnoreCase);
             runner.Source.Dynamic.All += e => Handle(e, providerNames, onSample, onWarning);
@@ -105,16 +106,17 @@ namespace MemoryOps.Engine.Counters
 
         private Action<string>? onAnnounce;
         private Action<string, DateTime>? onClock;
+        private Action<string, DateTime>? onRoundEnd;
 
         private void Handle(TraceEvent e, HashSet<string> providerNames, Action<CounterSample> onSample, Action<string>? onWarning)
         {
             if (e.EventName == "EventCounters")
             {
                 if (!providerNames.Contains(e.ProviderName)) return;
-                onClock?.Invoke(CounterPayloadParser.EventCountersSource, e.TimeStamp);
+                onClock?.Invoke(CounterPayloadParser.EventCountersSource, e.TimeStamp.ToUniversalTime());
                 if (e.PayloadValue(0) is not IDictionary<string, object> outer) return;
                 if (!outer.TryGetValue("Payload", out var inner) || inner is not IDictionary<string, object> payload) return;
-                var sample = CounterPayloadParser.FromEventCounter(e.ProviderName, payload!, e.TimeStamp);
+                var sample = CounterPayloadParser.FromEventCounter(e.ProviderName, payload!, e.TimeStamp.ToUniversalTime());
                 if (sample != null) Emit(sample, onSample);
                 return;
             }
@@ -128,13 +130,13 @@ namespace MemoryOps.Engine.Counters
                 case "CounterRateValuePublished":
                 case "UpDownCounterRateValuePublished":
                 case "HistogramValuePublished":
-                    foreach (var sample in CounterPayloadParser.FromMeterEvent(e.EventName!, fields, e.TimeStamp, options.IntervalSeconds))
+                    foreach (var sample in CounterPayloadParser.FromMeterEvent(e.EventName!, fields, e.TimeStamp.ToUniversalTime(), options.IntervalSeconds))
                         Emit(sample, onSample);
                     break;
                 case "CollectionStop":
                 case "Collection/Stop":
                     // Written after the round's last value on the same thread: the round is complete.
-                    onClock?.Invoke(CounterPayloadParser.MeterSource, e.TimeStamp.AddSeconds(options.IntervalSeconds));
+                    onRoundEnd?.Invoke(CounterPayloadParser.MeterSource, e.TimeStamp.ToUniversalTime());
                     break;
                 case "BeginInstrumentReporting":
                     if (onAnnounce != null && fields.TryGetValue("instrumentName", out var inst) && inst is string instrument

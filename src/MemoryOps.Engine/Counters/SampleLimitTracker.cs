@@ -42,10 +42,15 @@ namespace MemoryOps.Engine.Counters
         /// <summary>How far past a sample's timestamp the stream must have moved for its round to count as complete (half an interval).</summary>
         public TimeSpan RoundGap { get => roundGap; set => roundGap = value; }
 
-        /// <summary>Evidence of how far a source's stream has got: any event's timestamp, or a round's end marker.</summary>
-        public void ObserveClock(string source, DateTime timestamp)
+        private readonly Dictionary<string, DateTime> lastArrival = new Dictionary<string, DateTime>(StringComparer.Ordinal);
+
+        /// <summary>Evidence of how far a source's stream has got: any event's timestamp (proves the rounds before it complete),
+        /// or with <paramref name="roundEnd"/> a marker written after a round's last value (proves that round complete).</summary>
+        public void ObserveClock(string source, DateTime timestamp, bool roundEnd = false, DateTime? now = null)
         {
+            if (roundEnd) timestamp += roundGap;
             if (!clock.TryGetValue(source, out var t) || timestamp > t) clock[source] = timestamp;
+            if (now.HasValue) lastArrival[source] = now.Value;
         }
 
         public void Announce(string counterKey, DateTime now)
@@ -66,7 +71,7 @@ namespace MemoryOps.Engine.Counters
             if (n >= samplesPerCounter) return false;
             series[sample.SeriesKey] = n + 1;
             if (!lastSample.TryGetValue(sample.Source, out var last) || sample.Timestamp > last) lastSample[sample.Source] = sample.Timestamp;
-            ObserveClock(sample.Source, sample.Timestamp);
+            ObserveClock(sample.Source, sample.Timestamp, roundEnd: false, now);
             return true;
         }
 
@@ -83,8 +88,11 @@ namespace MemoryOps.Engine.Counters
             }
             foreach (var kv in lastSample)
             {
-                // The source's last round must be closed, unless the source has gone quiet for long (patience).
-                if (clock[kv.Key] < kv.Value + roundGap && now - lastNewCounter < patience) return false;
+                // The source's last round must be closed, unless nothing at all has come from it for a while
+                // (a source that publishes once and then only on change).
+                bool closed = clock[kv.Key] >= kv.Value + roundGap;
+                bool quiet = lastArrival.TryGetValue(kv.Key, out var arrived) && now - arrived >= patience;
+                if (!closed && !quiet) return false;
             }
             return true;
         }

@@ -11,6 +11,7 @@ using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
 using MemoryOps.Engine.Processes;
+using MemoryOps.Engine.Sessions;
 using Microsoft.Diagnostics.NETCore.Client;
 using Microsoft.Diagnostics.Tracing;
 using Microsoft.Diagnostics.Tracing.Parsers;
@@ -55,22 +56,7 @@ namespace MemoryOps.Engine.Heap
             var clock = Stopwatch.StartNew();
             var providers = new[] { new EventPipeProvider(ClrTraceEventParser.ProviderName, EventLevel.Verbose, HeapDumpKeywords) };
             var config = new EventPipeSessionConfiguration(providers, BufferMB, LoaderRundownKeywords, requestStackwalk: false);
-            EventPipeSession session;
-            try
-            {
-                session = new DiagnosticsClient(target.ProcessId).StartEventPipeSession(config);
-            }
-            catch (Exception e) when (e is ServerNotAvailableException || e is EndOfStreamException || e is IOException)
-            {
-                if (!ProcessDiscovery.ProcessExists(target.ProcessId))
-                    throw new MemoryOpsException(FailureKind.TargetExited, $"Process {target.ProcessId} exited before the heap walk could start.", target.ProcessId, e);
-                throw new MemoryOpsException(FailureKind.SessionFailed, $"Process {target.ProcessId} did not accept a diagnostic session: {e.Message}", target.ProcessId, e);
-            }
-            catch (UnauthorizedAccessException e)
-            {
-                throw new MemoryOpsException(FailureKind.AccessDenied,
-                    $"Access to process {target.ProcessId}'s diagnostic socket was denied. Run as the user that owns the process ({ProcessDiscovery.OwnerName(target.ProcessId)}) or as root.", target.ProcessId, e);
-            }
+            var session = EventPipeRunner.OpenSession(target.ProcessId, config);
 
             var stats = new HeapStatsBuilder();
             // Graph bookkeeping, used only when a sink is given.

@@ -30,6 +30,24 @@ namespace MemoryOps.Engine.Processes
             return found.Where(p => p != null).Select(p => p!).OrderBy(p => p.ProcessId).ToList();
         }
 
+        /// <summary>
+        /// The processes whose app name or OS process name matches a pattern (<paramref name="isMatch"/> does the
+        /// wildcard test); <paramref name="onNoMatch"/> is told each pattern without wildcards that matched nothing.
+        /// </summary>
+        public static List<DotNetProcessInfo> MatchNames(IReadOnlyList<DotNetProcessInfo> all, IEnumerable<string> patterns,
+            Func<string, Func<string, bool>> isMatch, Func<string, bool> hasWildcards, Action<string> onNoMatch)
+        {
+            var result = new List<DotNetProcessInfo>();
+            foreach (var pattern in patterns)
+            {
+                var match = isMatch(pattern);
+                var found = all.Where(p => match(p.Name) || match(p.ProcessName)).ToList();
+                if (found.Count == 0 && !hasWildcards(pattern)) onNoMatch(pattern);
+                result.AddRange(found.Where(p => !result.Any(r => r.ProcessId == p.ProcessId)));
+            }
+            return result;
+        }
+
         /// <summary>Describes one process, or throws a <see cref="MemoryOpsException"/> that says why it cannot be diagnosed.</summary>
         public static DotNetProcessInfo Describe(int pid)
         {
@@ -39,7 +57,7 @@ namespace MemoryOps.Engine.Processes
             var sockets = FindSockets(pid);
             if (sockets.Count == 0)
                 throw new MemoryOpsException(FailureKind.NotDotNetProcess,
-                    $"Process {pid} ({SafeProcessName(pid)}) has no .NET diagnostic socket in {Path.GetTempPath()}: it is not a .NET process, " +
+                    $"Process {pid} ({SafeProcessName(pid)}) has no .NET diagnostic socket in {Path.GetTempPath().TrimEnd('/')}: it is not a .NET process, " +
                     "it runs with DOTNET_EnableDiagnostics=0, or it uses another TMPDIR (in a container, share /tmp with the target).", pid);
 
             Exception? last = null;
@@ -98,7 +116,7 @@ namespace MemoryOps.Engine.Processes
             try
             {
                 using var p = Process.GetProcessById(pid);
-                result.StartTime = p.StartTime;
+                result.StartTime = p.StartTime.ToUniversalTime();
                 result.WorkingSet = p.WorkingSet64;
             }
             catch (Exception e) when (e is ArgumentException || e is InvalidOperationException || e is System.ComponentModel.Win32Exception) { }

@@ -33,13 +33,16 @@ namespace MemoryOps.Engine.Sessions
             Source = new EventPipeEventSource(session.EventStream);
         }
 
-        public static EventPipeRunner Start(int pid, IReadOnlyList<EventPipeProvider> providers, int circularBufferMB, bool requestRundown = false)
+        // No stack walks: counters and GC events never use the stacks, and walking them costs the target CPU on every event.
+        public static EventPipeRunner Start(int pid, IReadOnlyList<EventPipeProvider> providers, int circularBufferMB, bool requestRundown = false) =>
+            new EventPipeRunner(pid, OpenSession(pid, new EventPipeSessionConfiguration(providers, circularBufferMB, requestRundown, requestStackwalk: false)));
+
+        /// <summary>Starts a session, turning the client's failures into <see cref="MemoryOpsException"/>s that say what to do.</summary>
+        public static EventPipeSession OpenSession(int pid, EventPipeSessionConfiguration configuration)
         {
-            EventPipeSession session;
             try
             {
-                var client = new DiagnosticsClient(pid);
-                session = client.StartEventPipeSession(providers, requestRundown, circularBufferMB);
+                return new DiagnosticsClient(pid).StartEventPipeSession(configuration);
             }
             catch (Exception e) when (e is ServerNotAvailableException || e is EndOfStreamException || e is IOException)
             {
@@ -56,7 +59,6 @@ namespace MemoryOps.Engine.Sessions
             {
                 throw new MemoryOpsException(FailureKind.SessionFailed, $"Process {pid} refused the diagnostic session: {e.Message}", pid, e);
             }
-            return new EventPipeRunner(pid, session);
         }
 
         /// <summary>

@@ -33,6 +33,11 @@ namespace MemoryOps.Commands
                 foreach (var pid in Id)
                 {
                     try { WriteObject(ProcessDiscovery.Describe(pid)); }
+                    catch (MemoryOpsException e) when (MyInvocation.ExpectingInput && e.Kind == FailureKind.NotDotNetProcess)
+                    {
+                        // Get-Process | Get-DotNetProcess is a filter: the processes that are not .NET are simply not in its output.
+                        WriteVerbose(e.Message);
+                    }
                     catch (MemoryOpsException e) { WriteFailure(e, pid); }
                 }
                 return;
@@ -45,18 +50,7 @@ namespace MemoryOps.Commands
                 WriteObject(all, enumerateCollection: true);
                 return;
             }
-            foreach (var pattern in Name)
-            {
-                var wildcard = WildcardPattern.Get(pattern, WildcardOptions.IgnoreCase);
-                var matches = all.Where(p => wildcard.IsMatch(p.Name) || wildcard.IsMatch(p.ProcessName)).ToList();
-                if (matches.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(pattern))
-                {
-                    WriteError(new ErrorRecord(
-                        new MemoryOpsException(FailureKind.ProcessNotFound, $"No diagnosable .NET process is named '{pattern}'.", pattern),
-                        nameof(FailureKind.ProcessNotFound), ErrorCategory.ObjectNotFound, pattern));
-                }
-                WriteObject(matches, enumerateCollection: true);
-            }
+            WriteObject(ProcessTargetCmdlet.MatchNames(this, all, Name), enumerateCollection: true);
         }
     }
 }

@@ -17,8 +17,6 @@ namespace MemoryOps.Commands
     [OutputType(typeof(CounterDescriptor))]
     public sealed class GetGcCounterCommand : ProcessTargetCmdlet
     {
-        public enum CounterSource { All, EventCounters, Meter }
-
         [Parameter(Position = 1)]
         [SupportsWildcards]
         [ArgumentCompleter(typeof(CounterNameCompleter))]
@@ -89,49 +87,31 @@ namespace MemoryOps.Commands
             var started = DateTime.UtcNow;
             DateTime? deadline = Duration > TimeSpan.Zero ? started + Duration : (DateTime?)null;
             var trackers = new Dictionary<int, SampleLimitTracker>();
-            var announced = new Dictionary<int, System.Collections.Concurrent.ConcurrentQueue<(string Key, DateTime Clock)>>();
             var finished = new HashSet<int>();
             var descriptors = new Dictionary<string, CounterDescriptor>(StringComparer.Ordinal);
 
-            using var collector = new ParallelCollector<CounterSample>(Stopping);
+            // Samples, announcements and round markers travel through one ordered queue: a round's end must never be
+            // seen before the samples the target wrote ahead of it.
+            using var collector = new ParallelCollector<StreamItem>(Stopping);
             foreach (var target in Targets)
             {
                 int pid = target.ProcessId;
                 if (perCounter > 0)
                     trackers[pid] = new SampleLimitTracker(perCounter, Settle, patience: Interval + Interval + TimeSpan.FromSeconds(1.5)) { RoundGap = TimeSpan.FromTicks(Interval.Ticks / 2) };
-                var announcements = new System.Collections.Concurrent.ConcurrentQueue<(string Key, DateTime Clock)>();
-                announced[pid] = announcements;
                 WriteVerbose($"Starting a counter session in {target} for {string.Join(", ", Provider)} every {Interval.TotalSeconds:0.###} s.");
                 var session = new CounterSession(pid, target.Name, options);
-                collector.Start(pid, (emit, warn, token) => session.Run(emit, warn,
-                    key => announcements.Enqueue((key, default)), token,
-                    (source, time) => announcements.Enqueue((source, time))));
+                collector.Start(pid, (emit, warn, token) => session.Run(
+                    sample => emit(new StreamItem { Sample = sample }), warn,
+                    key => emit(new StreamItem { Announce = key }), token,
+                    (source, time) => emit(new StreamItem { ClockSource = source, Clock = time }),
+                    (source, time) => emit(new StreamItem { ClockSource = source, Clock = time, RoundEnd = true })));
             }
 
-            var progress = new ProgressRecord(1, "Get-GcCounter", "Waiting for the first values") { PercentComplete = -1 };
-            bool anyValue = false;
-            foreach (var item in collector.Consume(TimeSpan.FromMilliseconds(100)))
+            bool anyValue = false, warnedNothing = false;
+            void HandleSample(CounterSample sample)
             {
-                var now = DateTime.UtcNow;
-                if (item.Error != null)
-                {
-                    WriteFailure(item.Error, item.WorkerKey);
-                    finished.Add(item.WorkerKey);
-                }
-                else if (item.Warning != null)
-                {
-                    WriteWarning(item.Warning);
-                }
-                else if (item.Value != null && !finished.Contains(item.WorkerKey))
-                {
-                    var sample = item.Value;
-                    if (trackers.TryGetValue(sample.ProcessId, out var tracker))
-                    {
-                        Drain(announced[sample.ProcessId], tracker, now);
-                        if (!tracker.Record(sample, now)) continue;
-                    }
-                    anyValue = true;
-                    if (ListAvailable)
+                anyValue = true;
+                if (ListAvailable)
                     {
                         string key = sample.Source + "|" + sample.Provider + "|" + sample.Name;
                         if (!descriptors.ContainsKey(key))
@@ -153,6 +133,33 @@ namespace MemoryOps.Commands
                     {
                         WriteObject(sample);
                     }
+            }
+
+            var progress = new ProgressRecord(1, "Get-GcCounter", "Waiting for the first values") { PercentComplete = -1 };
+            foreach (var item in collector.Consume(TimeSpan.FromMilliseconds(100)))
+            {
+                var now = DateTime.UtcNow;
+                if (item.Error != null)
+                {
+                    WriteFailure(item.Error, item.WorkerKey);
+                    finished.Add(item.WorkerKey);
+                }
+                else if (item.Warning != null)
+                {
+                    WriteWarning(item.Warning);
+                }
+                else if (item.Value != null && !finished.Contains(item.WorkerKey))
+                {
+                    trackers.TryGetValue(item.WorkerKey, out var tracker);
+                    if (item.Value.Sample == null)
+                    {
+                        if (tracker != null && item.Value.Announce != null) tracker.Announce(item.Value.Announce, now);
+                        else if (tracker != null && item.Value.ClockSource != null) tracker.ObserveClock(item.Value.ClockSource, item.Value.Clock, item.Value.RoundEnd, now);
+                    }
+                    else if (tracker == null || tracker.Record(item.Value.Sample, now))
+                    {
+                        HandleSample(item.Value.Sample);
+                    }
                 }
 
                 // Stop conditions, checked on every item and every tick.
@@ -164,7 +171,6 @@ namespace MemoryOps.Commands
                 foreach (var kv in trackers)
                 {
                     if (finished.Contains(kv.Key)) continue;
-                    Drain(announced[kv.Key], kv.Value, now);
                     bool nothingArrived = kv.Value.ExpectedCounters == 0 && now - started > Interval + NothingArrivedGrace;
                     if (kv.Value.IsSatisfied(now) || nothingArrived)
                     {
@@ -174,6 +180,11 @@ namespace MemoryOps.Commands
                         finished.Add(kv.Key);
                         collector.StopWorker(kv.Key);
                     }
+                }
+                if (!anyValue && !warnedNothing && trackers.Count == 0 && now - started > Interval + NothingArrivedGrace)
+                {
+                    warnedNothing = true;
+                    WriteWarning($"No counter matching the request has arrived in {(now - started).TotalSeconds:0} s. Check -Provider and -Counter with -ListAvailable.");
                 }
                 if (!anyValue && !Continuous)
                 {
@@ -190,13 +201,15 @@ namespace MemoryOps.Commands
 
         private static string MaxSamplesText(int n) => n == 1 ? "1 sample" : $"{n} samples";
 
-        private static void Drain(System.Collections.Concurrent.ConcurrentQueue<(string Key, DateTime Clock)> queue, SampleLimitTracker tracker, DateTime now)
+        /// <summary>What a counter session hands the pipeline thread, in the order it happened.</summary>
+        private sealed class StreamItem
         {
-            while (queue.TryDequeue(out var item))
-            {
-                if (item.Clock == default) tracker.Announce(item.Key, now);
-                else tracker.ObserveClock(item.Key, item.Clock);
-            }
+            public CounterSample? Sample;
+            public string? Announce;
+            public string? ClockSource;
+            public DateTime Clock;
+            public bool RoundEnd;
         }
+
     }
 }
