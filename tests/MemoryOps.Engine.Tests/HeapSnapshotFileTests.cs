@@ -143,6 +143,7 @@ namespace MemoryOps.Engine.Tests
         [InlineData("{\"format\":\"Other\",\"version\":1}", "format")]
         [InlineData("{\"format\":\"MemoryOps.HeapSnapshot\",\"version\":1}", "\"source\" is missing")]
         [InlineData("\u0001\u0002garbage", "truncated or corrupt")]
+        [InlineData("{\"format\":\"MemoryOps.HeapSnapshot\",\"version\":\"1\"}", "whole-number \"version\"")]
         public void Rejects_corrupt_files_with_a_specific_reason(string content, string reason)
         {
             string path = Path.Combine(dir, "c.json");

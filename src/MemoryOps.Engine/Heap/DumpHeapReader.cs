@@ -73,7 +73,7 @@ namespace MemoryOps.Engine.Heap
                         DumpPath = full,
                         LiveOnly = options.LiveOnly,
                         ProcessId = options.ProcessId ?? SafePid(target),
-                        ProcessName = options.ProcessName ?? MainModuleName(target),
+                        ProcessName = options.ProcessName ?? AppName(runtime, clr) ?? MainModuleName(target),
                         Timestamp = File.GetLastWriteTimeUtc(full),
                         RuntimeVersion = VersionOf(clr),
                     };
@@ -252,6 +252,19 @@ namespace MemoryOps.Engine.Heap
         private static int SafePid(DataTarget target)
         {
             try { return target.DataReader.ProcessId; } catch (Exception) { return 0; }
+        }
+
+        /// <summary>The application's own assembly: the first managed module outside the runtime's folder ("dotnet app.dll" → app).</summary>
+        private static string? AppName(ClrRuntime runtime, ClrInfo clr)
+        {
+            try
+            {
+                string? runtimeDir = Path.GetDirectoryName(clr.ModuleInfo.FileName);
+                var app = runtime.EnumerateModules().FirstOrDefault(m => !m.IsDynamic && !string.IsNullOrEmpty(m.Name)
+                    && !string.Equals(Path.GetDirectoryName(m.Name), runtimeDir, StringComparison.Ordinal));
+                return app == null ? null : Path.GetFileNameWithoutExtension(app.Name);
+            }
+            catch (Exception) { return null; }
         }
 
         private static string MainModuleName(DataTarget target)

@@ -24,8 +24,11 @@ namespace MemoryOps.Engine.Heap
                 Stream target = gzip ? new GZipStream(stream, CompressionLevel.Optimal, leaveOpen: true) : stream;
                 try
                 {
-                    using var json = new Utf8JsonWriter(target, new JsonWriterOptions { Indented = !gzip });
+
+                    // Relaxed escaping keeps type names readable (Dictionary<String, X>+Entry[] instead of \u003C...\u003E).
+                using (var json = new Utf8JsonWriter(target, new JsonWriterOptions { Indented = !gzip, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
                     WriteJson(json, snapshot);
+                target.WriteByte((byte)'\n');
                 }
                 finally
                 {
@@ -122,8 +125,8 @@ namespace MemoryOps.Engine.Heap
             if (root.ValueKind != JsonValueKind.Object) throw Bad("the top level is not a JSON object");
             if (!root.TryGetProperty("format", out var format) || format.ValueKind != JsonValueKind.String || format.GetString() != FormatName)
                 throw Bad($"it has no \"format\": \"{FormatName}\" marker (is it a snapshot file?)");
-            if (!root.TryGetProperty("version", out var versionEl) || !versionEl.TryGetInt32(out int version))
-                throw Bad("it has no \"version\"");
+            if (!root.TryGetProperty("version", out var versionEl) || versionEl.ValueKind != JsonValueKind.Number || !versionEl.TryGetInt32(out int version))
+                throw Bad("it has no whole-number \"version\"");
             if (version > CurrentVersion)
                 throw new MemoryOpsException(FailureKind.UnsupportedVersion,
                     $"'{full}' is a version {version} snapshot; this MemoryOps reads up to version {CurrentVersion}. Update MemoryOps to read it.", path);

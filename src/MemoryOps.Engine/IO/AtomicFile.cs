@@ -17,6 +17,8 @@ namespace MemoryOps.Engine.IO
             string dir = Path.GetDirectoryName(full) ?? ".";
             if (!Directory.Exists(dir))
                 throw new MemoryOpsException(FailureKind.InvalidInput, $"The folder '{dir}' does not exist.", path);
+            if (Directory.Exists(full))
+                throw new MemoryOpsException(FailureKind.InvalidInput, $"'{full}' is a folder; give the path of a file to write.", path);
             if (!overwrite && Exists(full))
                 throw new MemoryOpsException(FailureKind.FileExists, $"'{full}' already exists. Use -Force to replace it.", path);
 

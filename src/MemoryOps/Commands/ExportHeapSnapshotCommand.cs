@@ -40,7 +40,7 @@ namespace MemoryOps.Commands
             {
                 WriteVerbose($"Writing {InputObject.Types.Count:N0} types to {full}.");
                 HeapSnapshotFile.Write(InputObject, full, Force);
-                if (PassThru) WriteObject(new FileInfo(full));
+                if (PassThru) WriteObject(InvokeProvider.Item.Get(full), enumerateCollection: true); // a provider item, as Get-Item returns
             }
             catch (MemoryOpsException e) { WriteFailure(e, full); }
             catch (IOException e) { WriteError(new ErrorRecord(e, "WriteFailed", ErrorCategory.WriteError, full)); }

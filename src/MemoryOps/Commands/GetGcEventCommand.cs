@@ -31,17 +31,21 @@ namespace MemoryOps.Commands
 
         private static readonly TimeSpan DefaultDuration = TimeSpan.FromSeconds(10);
 
+        protected override void BeginProcessing()
+        {
+            if (Summary && Continuous && Duration == TimeSpan.Zero)
+                ThrowTerminatingError(new ErrorRecord(new ArgumentException("-Summary needs a window: use -Duration (or -MaxEvents), not -Continuous alone."),
+                    "SummaryNeedsWindow", ErrorCategory.InvalidArgument, null));
+            if (Duration < TimeSpan.Zero)
+                ThrowTerminatingError(new ErrorRecord(new ArgumentOutOfRangeException(nameof(Duration), "-Duration cannot be negative."),
+                    "InvalidDuration", ErrorCategory.InvalidArgument, Duration));
+        }
+
         protected override void ProcessRecord() => ResolveTargets();
 
         protected override void EndProcessing()
         {
             if (Targets.Count == 0) return;
-            if (Summary && Continuous)
-            {
-                WriteError(new ErrorRecord(new ArgumentException("-Summary needs a window: use -Duration (or -MaxEvents), not -Continuous."),
-                    "SummaryNeedsWindow", ErrorCategory.InvalidArgument, null));
-                return;
-            }
 
             // Without -Continuous, -Duration or -MaxEvents, watch for 10 seconds.
             TimeSpan window = Duration > TimeSpan.Zero ? Duration : (!Continuous && MaxEvents == 0 ? DefaultDuration : TimeSpan.Zero);

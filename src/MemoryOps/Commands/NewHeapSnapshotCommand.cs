@@ -17,6 +17,7 @@ namespace MemoryOps.Commands
         private const string DumpInfoSet = "DumpInfo";
 
         [Parameter(Mandatory = true, ParameterSetName = DumpPathSet, ValueFromPipelineByPropertyName = true)]
+        [Alias("FullName")]
         [ValidateNotNullOrEmpty]
         public string[] DumpPath { get; set; } = Array.Empty<string>();
 
