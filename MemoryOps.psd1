@@ -17,6 +17,7 @@
         'New-HeapSnapshot'
         'Export-HeapSnapshot'
         'Import-HeapSnapshot'
+        'Compare-HeapSnapshot'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()
@@ -26,7 +27,7 @@
             Tags         = @('dotnet', 'memory', 'gc', 'diagnostics', 'eventpipe', 'heap', 'leak', 'Linux', 'PSEdition_Core')
             ProjectUri   = 'https://github.com/memoryops/MemoryOps'
             LicenseUri   = 'https://github.com/memoryops/MemoryOps/blob/main/LICENSE'
-            ReleaseNotes = '0.1.0: Get-DotNetProcess, Get-GcCounter (System.Runtime EventCounters and Meter, any provider), Get-GcEvent (per-GC records and a pause summary).'
+            ReleaseNotes = '0.1.0: Get-DotNetProcess, Get-GcCounter (System.Runtime EventCounters and Meter, any provider), Get-GcEvent (per-GC records and a pause summary), New-MemoryDump, New-HeapSnapshot (live over EventPipe, or from a dump with ClrMD), Export-/Import-HeapSnapshot, Compare-HeapSnapshot.'
         }
     }
 }

