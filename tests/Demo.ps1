@@ -29,6 +29,7 @@ try {
     $before = Get-GcCounter -ProcessId $target.ProcessId -Counter $counters
     $before | Format-Table | Out-Host
     $heapBefore = ($before | Where-Object Name -eq 'gc-heap-size').Value
+    $snapshotBefore = New-HeapSnapshot -ProcessId $target.ProcessId
 
     Step "3. The leak: 3 x 300,000 orders into a static dictionary, with the heap watched live"
     foreach ($round in 1..3) {
@@ -57,7 +58,13 @@ try {
     $orderStat = $live.Types | Where-Object TypeName -eq 'OrderService.OrderStat'
     Check ($orderStat.Count -eq 900000) "the live heap holds exactly the 900,000 leaked OrderStat objects ($($orderStat.Count))"
 
-    Step "6. A Heap dump, and the same question asked of it (New-MemoryDump | New-HeapSnapshot)"
+    Step "6. What grew? (Compare-HeapSnapshot against the snapshot taken before the leak)"
+    $deltas = $live | Compare-HeapSnapshot -ReferenceSnapshot $snapshotBefore -Top 5
+    $deltas | Format-Table | Out-Host
+    $grown = $deltas | Where-Object TypeName -eq 'OrderService.OrderStat'
+    Check ($grown.CountDelta -eq 900000) "OrderService.OrderStat is among the top growers with +900,000 objects"
+
+    Step "7. A Heap dump, and the same question asked of it (New-MemoryDump | New-HeapSnapshot)"
     $dumpDir = Join-Path ([IO.Path]::GetTempPath()) "memoryops-demo-$PID"
     New-Item -ItemType Directory $dumpDir -Force | Out-Null
     $dump = New-MemoryDump -ProcessId $target.ProcessId -Path $dumpDir

@@ -36,6 +36,11 @@ namespace MemoryOps.Engine.Tests
         [InlineData("System.Buffers.SharedArrayPool`1+<>c[System.Char]", "System.Buffers.SharedArrayPool<System.Char>+<>c")]
         [InlineData("System.Buffers.SharedArrayPool<System.Char>+<>c", "System.Buffers.SharedArrayPool<System.Char>+<>c")]
         [InlineData("Program+<Main>d__0", "Program+<Main>d__0")]
+        [InlineData("System.Runtime.CompilerServices.AsyncTaskMethodBuilder`1+AsyncStateMachineBox`1[System.Int32,Program+<<Main>$>d__0]",
+                    "System.Runtime.CompilerServices.AsyncTaskMethodBuilder<System.Int32>+AsyncStateMachineBox<Program+<<Main>$>d__0>")]
+        [InlineData("System.Runtime.CompilerServices.AsyncTaskMethodBuilder<System.Int32>+AsyncStateMachineBox<Program+<<Main>$>d__0>",
+                    "System.Runtime.CompilerServices.AsyncTaskMethodBuilder<System.Int32>+AsyncStateMachineBox<Program+<<Main>$>d__0>")]
+        [InlineData("Foo`99999999999", "Foo`99999999999")]
         public void Canonical_form(string input, string expected)
         {
             Assert.Equal(expected, TypeNameCanonicalizer.Canonicalize(input));

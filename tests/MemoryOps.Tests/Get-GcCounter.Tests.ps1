@@ -146,3 +146,21 @@ Describe 'Get-GcCounter' {
         ($samples[1].Timestamp - $samples[0].Timestamp).TotalSeconds | Should -BeGreaterThan 1.5
     }
 }
+
+Describe 'Get-GcCounter against a frozen target' {
+    It 'gives a Timeout error instead of hanging, and goes on with the good target' {
+        $frozen = Start-TestTarget
+        kill -STOP $frozen.ProcessId
+        try {
+            $watch = [Diagnostics.Stopwatch]::StartNew()
+            $samples = Get-GcCounter -ProcessId $frozen.ProcessId, $target.ProcessId -Counter gc-heap-size -ErrorVariable err -ErrorAction SilentlyContinue
+            $watch.Elapsed.TotalSeconds | Should -BeLessThan 25
+            $samples.ProcessId | Should -Be $target.ProcessId
+            $err[0].FullyQualifiedErrorId | Should -BeLike 'Timeout,*'
+            $err[0].Exception.Message | Should -BeLike '*stopped or frozen*'
+        } finally {
+            kill -CONT $frozen.ProcessId
+            $frozen | Stop-TestTarget
+        }
+    }
+}

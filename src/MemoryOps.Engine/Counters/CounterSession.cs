@@ -98,7 +98,7 @@ namespace MemoryOps.Engine.Counters
             this.onAnnounce = onAnnounce;
             this.onClock = onClock;
             this.onRoundEnd = onRoundEnd;
-            using var runner = EventPipeRunner.Start(pid, BuildProviders(), circularBufferMB: 16);
+            using var runner = EventPipeRunner.Start(pid, BuildProviders(), circularBufferMB: 16, cancel: cancel);
             var providerNames = new HashSet<string>(options.Providers, StringComparer.OrdinalIgnoreCase);
             runner.Source.Dynamic.All += e => Handle(e, providerNames, onSample, onWarning);
             runner.Run(cancel);

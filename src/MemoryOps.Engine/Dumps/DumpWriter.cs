@@ -70,16 +70,17 @@ namespace MemoryOps.Engine.Dumps
             try
             {
                 var client = new DiagnosticsClient(target.ProcessId);
-                var write = client.WriteDumpAsync(ToClientType(type), temp, WriteDumpFlags.None, cancel);
-                while (!write.Wait(250))
+                // Not cancellable on purpose: createdump in the target goes on regardless, so on Ctrl+C we wait for it
+                // to finish and then delete its file, instead of leaving a full-size file behind.
+                var write = client.WriteDumpAsync(ToClientType(type), temp, WriteDumpFlags.None, CancellationToken.None);
+                while (!((IAsyncResult)write).AsyncWaitHandle.WaitOne(250))
                 {
                     progress?.Invoke(SafeLength(temp));
                     if (cancel.IsCancellationRequested) break;
                 }
                 if (cancel.IsCancellationRequested)
                 {
-                    // The runtime's createdump cannot be interrupted; wait for it so the file can be removed.
-                    try { write.Wait(TimeSpan.FromMinutes(5)); } catch (Exception) { }
+                    ((IAsyncResult)write).AsyncWaitHandle.WaitOne(TimeSpan.FromMinutes(5));
                     throw new OperationCanceledException(cancel);
                 }
                 write.GetAwaiter().GetResult();

@@ -33,7 +33,7 @@ namespace MemoryOps.Engine.GcEvents
 
         public void Run(Action<GcEventRecord> onRecord, CancellationToken cancel)
         {
-            using var runner = EventPipeRunner.Start(pid, new[] { Provider }, circularBufferMB: 16);
+            using var runner = EventPipeRunner.Start(pid, new[] { Provider }, circularBufferMB: 16, cancel: cancel);
             var source = runner.Source;
             source.NeedLoadedDotNetRuntimes();
             source.AddCallbackOnProcessStart(process =>

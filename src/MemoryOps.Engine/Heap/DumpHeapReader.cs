@@ -52,9 +52,9 @@ namespace MemoryOps.Engine.Heap
                 ClrRuntime runtime;
                 try
                 {
-                    // ClrMD reads .NET 10's runtime version as 0.0 and would refuse the DAC as a mismatch; the DAC
-                    // beside the runtime the dump names is the right one, so the mismatch check is skipped.
-                    runtime = clr.CreateRuntime(dac, ignoreMismatch: true);
+                    // ClrMD reads .NET 10's runtime version as 0.0 and would refuse any DAC as a mismatch; only then is
+                    // the check skipped (a wrong DAC on a version ClrMD can read must still be refused).
+                    runtime = clr.CreateRuntime(dac, ignoreMismatch: clr.Version.Major == 0);
                 }
                 catch (Exception e) when (!(e is OutOfMemoryException))
                 {
@@ -124,8 +124,8 @@ namespace MemoryOps.Engine.Heap
             long totalLength = Math.Max(1, segments.Sum(s => (long)s.Length));
             long done = 0;
             var partials = new ConcurrentBag<(HeapStatsBuilder Stats, long[] Gens)>();
-            // Both cores: segments are independent, and ClrMD's dump reader serves concurrent reads.
-            Parallel.ForEach(segments, new ParallelOptions { CancellationToken = cancel, MaxDegreeOfParallelism = Environment.ProcessorCount },
+            // Both cores when ClrMD says the runtime may be used from several threads; one otherwise.
+            Parallel.ForEach(segments, new ParallelOptions { CancellationToken = cancel, MaxDegreeOfParallelism = heap.Runtime.IsThreadSafe ? Environment.ProcessorCount : 1 },
                 () => (Stats: new HeapStatsBuilder(), Gens: new long[5]),
                 (segment, state, local) =>
                 {

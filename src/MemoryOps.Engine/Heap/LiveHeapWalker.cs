@@ -56,16 +56,29 @@ namespace MemoryOps.Engine.Heap
             var clock = Stopwatch.StartNew();
             var providers = new[] { new EventPipeProvider(ClrTraceEventParser.ProviderName, EventLevel.Verbose, HeapDumpKeywords) };
             var config = new EventPipeSessionConfiguration(providers, BufferMB, LoaderRundownKeywords, requestStackwalk: false);
-            var session = EventPipeRunner.OpenSession(target.ProcessId, config);
+            var session = EventPipeRunner.OpenSession(target.ProcessId, config, cancel);
 
             var stats = new HeapStatsBuilder();
             // Graph bookkeeping, used only when a sink is given.
             var pendingEdges = new Queue<(ulong Address, long Remaining)>();
             (ulong Address, long Remaining) edgeOwner = default; // the node whose edges are being read
+            // The runtime flushes its node and edge buffers independently, so either may run ahead: both wait
+            // in queues and are paired in order (node i owns the next EdgeCount edges).
+            var pendingTargets = new Queue<ulong>();
+            void MatchEdges()
+            {
+                while (pendingTargets.Count > 0)
+                {
+                    while (edgeOwner.Remaining == 0 && pendingEdges.Count > 0) edgeOwner = pendingEdges.Dequeue();
+                    if (edgeOwner.Remaining == 0) return; // the owners of these edges have not arrived yet
+                    graph!.OnEdge(edgeOwner.Address, pendingTargets.Dequeue());
+                    edgeOwner.Remaining--;
+                }
+            }
             var staticRoots = new List<(ulong Object, ulong TypeId, string Field)>();
             var types = new Dictionary<ulong, TypeInfo>();
             var modulePaths = new Dictionary<ulong, string>();
-            int inducedGc = -1;
+            int inducedGc = -1, lastGcStart = -1;
             bool heapComplete = false;
             long nodes = 0;
             GCHeapStatsTraceData? heapStats = null;
@@ -80,10 +93,9 @@ namespace MemoryOps.Engine.Heap
             using (var source = new EventPipeEventSource(session.EventStream))
             using (cancel.Register(StopSession))
             {
-                source.Clr.GCStart += d =>
-                {
-                    if (inducedGc < 0 && d.Depth == 2 && d.Reason == GCReason.Induced) inducedGc = d.Count;
-                };
+                // The walk's GC is the one running when the first object streams in: an application's own
+                // GC.Collect() before it must not be mistaken for it.
+                source.Clr.GCStart += d => { if (inducedGc < 0) lastGcStart = d.Count; };
                 source.Clr.GCHeapStats += d => { if (inducedGc >= 0 && heapStats == null) heapStats = (GCHeapStatsTraceData)d.Clone(); }; // follows the induced GC's GCStop
                 source.Clr.GCStop += d =>
                 {
@@ -110,6 +122,7 @@ namespace MemoryOps.Engine.Heap
                 source.Clr.GCBulkNode += d =>
                 {
                     if (heapComplete) return;
+                    if (inducedGc < 0) inducedGc = lastGcStart;
                     for (int i = 0; i < d.Count; i++)
                     {
                         var v = d.Values(i);
@@ -120,6 +133,7 @@ namespace MemoryOps.Engine.Heap
                             if (v.EdgeCount > 0) pendingEdges.Enqueue((v.Address, v.EdgeCount));
                         }
                     }
+                    if (graph != null) MatchEdges();
                     nodes += d.Count;
                     progress?.Invoke(nodes);
                 };
@@ -129,13 +143,8 @@ namespace MemoryOps.Engine.Heap
                     source.Clr.GCBulkEdge += d =>
                     {
                         if (heapComplete) return;
-                        for (int i = 0; i < d.Count; i++)
-                        {
-                            while (edgeOwner.Remaining == 0 && pendingEdges.Count > 0) edgeOwner = pendingEdges.Dequeue();
-                            if (edgeOwner.Remaining == 0) break; // more edges than nodes announced: ignore the rest
-                            graph.OnEdge(edgeOwner.Address, d.Values(i).Target);
-                            edgeOwner.Remaining--;
-                        }
+                        for (int i = 0; i < d.Count; i++) pendingTargets.Enqueue(d.Values(i).Target);
+                        MatchEdges();
                     };
                     source.Clr.GCBulkRootEdge += d =>
                     {
@@ -190,6 +199,8 @@ namespace MemoryOps.Engine.Heap
                         throw new MemoryOpsException(FailureKind.TargetExited, $"Process {target.ProcessId} exited during the heap walk.", target.ProcessId);
                     throw new MemoryOpsException(FailureKind.SessionFailed, $"Process {target.ProcessId} ended the session before its heap walk completed.", target.ProcessId);
                 }
+                if (nodes == 0)
+                    throw new MemoryOpsException(FailureKind.SessionFailed, $"Process {target.ProcessId} streamed no objects for its heap walk; no snapshot is returned.", target.ProcessId);
                 if (source.EventsLost > 0)
                     throw new MemoryOpsException(FailureKind.DataLost,
                         $"{source.EventsLost:N0} events were lost while process {target.ProcessId} streamed its heap; the snapshot would be incomplete, so none is returned.", target.ProcessId);

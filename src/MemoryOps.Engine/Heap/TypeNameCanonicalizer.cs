@@ -108,7 +108,7 @@ namespace MemoryOps.Engine.Heap
                         pos++;
                         int start = pos;
                         while (char.IsDigit(Peek)) pos++;
-                        seg.Arity = int.Parse(s.Substring(start, pos - start));
+                        if (!int.TryParse(s.Substring(start, pos - start), out seg.Arity)) throw new FormatException($"Bad arity in '{s}'.");
                     }
                     if (Peek == '<') seg.Args.AddRange(ReadArgList('<', '>'));
                     node.Segments.Add(seg);
@@ -205,9 +205,15 @@ namespace MemoryOps.Engine.Heap
                 // A compiler-generated name starts with its own angle brackets: <>c, <Module>, <Main>d__0.
                 if (Peek == '<')
                 {
-                    int close = s.IndexOf('>', pos);
-                    if (close < 0) throw new FormatException($"Unclosed '<' at {pos} in '{s}'.");
-                    pos = close + 1;
+                    // Balanced: top-level programs nest them (<<Main>$>d__0).
+                    int depth = 0;
+                    do
+                    {
+                        if (pos >= s.Length) throw new FormatException($"Unclosed '<' at {start} in '{s}'.");
+                        if (s[pos] == '<') depth++;
+                        else if (s[pos] == '>') depth--;
+                        pos++;
+                    } while (depth > 0);
                 }
                 while (pos < s.Length)
                 {

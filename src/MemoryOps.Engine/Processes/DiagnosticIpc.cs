@@ -50,7 +50,12 @@ namespace MemoryOps.Engine.Processes
             request[17] = ProcessInfo2CommandId;
             socket.Send(request);
 
-            var header = ReceiveExactly(socket, HeaderSize);
+            byte[] header;
+            try { header = ReceiveExactly(socket, HeaderSize); }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.TimedOut || e.SocketErrorCode == SocketError.WouldBlock)
+            {
+                throw new TimeoutException($"No answer from the diagnostic socket {socketPath} within {timeout.TotalSeconds:0.#} s.", e);
+            }
             ushort size = BinaryPrimitives.ReadUInt16LittleEndian(header.AsSpan(14));
             if (size < HeaderSize) throw new InvalidDataException("Malformed diagnostics IPC header.");
             var payload = ReceiveExactly(socket, size - HeaderSize);

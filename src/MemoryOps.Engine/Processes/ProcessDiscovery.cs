@@ -74,7 +74,13 @@ namespace MemoryOps.Engine.Processes
                     throw new MemoryOpsException(FailureKind.AccessDenied,
                         $"Access to the diagnostic socket of process {pid} was denied. Run as the user that owns the process ({OwnerName(pid)}) or as root.", pid, e);
                 }
-                catch (Exception e) when (e is SocketException || e is IOException || e is TimeoutException || e is InvalidDataException)
+                catch (TimeoutException e)
+                {
+                    // The socket accepted but nobody answered: the runtime is there but not running (SIGSTOP, docker pause, a debugger).
+                    throw new MemoryOpsException(FailureKind.Timeout,
+                        $"Process {pid} ({SafeProcessName(pid)}) did not answer on its diagnostic socket within {ProbeTimeout.TotalSeconds:0} s: is it stopped or frozen?", pid, e);
+                }
+                catch (Exception e) when (e is SocketException || e is IOException || e is InvalidDataException)
                 {
                     last = e; // a stale socket (connection refused): try an older one, then give up
                 }

@@ -17,6 +17,7 @@ namespace MemoryOps.Engine.Sessions
     public sealed class EventPipeRunner : IDisposable
     {
         private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(5);
+        private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(15);
         private readonly EventPipeSession session;
         private int stopRequested;
 
@@ -34,15 +35,24 @@ namespace MemoryOps.Engine.Sessions
         }
 
         // No stack walks: counters and GC events never use the stacks, and walking them costs the target CPU on every event.
-        public static EventPipeRunner Start(int pid, IReadOnlyList<EventPipeProvider> providers, int circularBufferMB, bool requestRundown = false) =>
-            new EventPipeRunner(pid, OpenSession(pid, new EventPipeSessionConfiguration(providers, circularBufferMB, requestRundown, requestStackwalk: false)));
+        public static EventPipeRunner Start(int pid, IReadOnlyList<EventPipeProvider> providers, int circularBufferMB, bool requestRundown = false,
+            CancellationToken cancel = default) =>
+            new EventPipeRunner(pid, OpenSession(pid, new EventPipeSessionConfiguration(providers, circularBufferMB, requestRundown, requestStackwalk: false), cancel));
 
         /// <summary>Starts a session, turning the client's failures into <see cref="MemoryOpsException"/>s that say what to do.</summary>
-        public static EventPipeSession OpenSession(int pid, EventPipeSessionConfiguration configuration)
+        public static EventPipeSession OpenSession(int pid, EventPipeSessionConfiguration configuration, CancellationToken cancel = default)
         {
+            // A frozen target (SIGSTOP, docker pause, a debugger) never answers: bound the wait, and let Ctrl+C end it.
+            using var start = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+            start.CancelAfter(StartTimeout);
             try
             {
-                return new DiagnosticsClient(pid).StartEventPipeSession(configuration);
+                return new DiagnosticsClient(pid).StartEventPipeSessionAsync(configuration, start.Token).GetAwaiter().GetResult();
+            }
+            catch (OperationCanceledException e) when (!cancel.IsCancellationRequested)
+            {
+                throw new MemoryOpsException(FailureKind.Timeout,
+                    $"Process {pid} did not answer the request for a diagnostic session within {StartTimeout.TotalSeconds:0} s (is it stopped or frozen?).", pid, e);
             }
             catch (Exception e) when (e is ServerNotAvailableException || e is EndOfStreamException || e is IOException)
             {

@@ -138,6 +138,8 @@ namespace MemoryOps.Commands
             var progress = new ProgressRecord(1, "Get-GcCounter", "Waiting for the first values") { PercentComplete = -1 };
             foreach (var item in collector.Consume(TimeSpan.FromMilliseconds(100)))
             {
+                // Ctrl+C: leave even if a frozen target keeps a worker from finishing (Dispose abandons it after a grace period).
+                if (Stopping.IsCancellationRequested) break;
                 var now = DateTime.UtcNow;
                 if (item.Error != null)
                 {

@@ -68,6 +68,8 @@ namespace MemoryOps.Commands
             var progress = new ProgressRecord(2, "Get-GcEvent", "Watching garbage collections");
             foreach (var item in collector.Consume(TimeSpan.FromMilliseconds(200)))
             {
+                // Ctrl+C: leave even if a frozen target keeps a worker from finishing (Dispose abandons it after a grace period).
+                if (Stopping.IsCancellationRequested) break;
                 var now = DateTime.UtcNow;
                 if (item.Error != null)
                 {

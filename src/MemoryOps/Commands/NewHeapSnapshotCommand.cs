@@ -41,6 +41,13 @@ namespace MemoryOps.Commands
         [SecondsToTimeSpan]
         public TimeSpan Timeout { get; set; } = TimeSpan.FromMinutes(2);
 
+        protected override void BeginProcessing()
+        {
+            if (Timeout < TimeSpan.FromSeconds(1))
+                ThrowTerminatingError(new ErrorRecord(new ArgumentOutOfRangeException(nameof(Timeout), "-Timeout must be at least 1 second: the walk forces a full GC in the target, which must not be wasted."),
+                    "InvalidTimeout", ErrorCategory.InvalidArgument, Timeout));
+        }
+
         protected override void ProcessRecord()
         {
             switch (ParameterSetName)
@@ -84,6 +91,11 @@ namespace MemoryOps.Commands
             }
             catch (OperationCanceledException) { }
             catch (MemoryOpsException e) { WriteFailure(e, path); }
+            catch (Exception e) when (!(e is PipelineStoppedException) && !(e is OutOfMemoryException))
+            {
+                // A ClrMD failure on one dump must not stop the others.
+                WriteError(new ErrorRecord(e, "DumpReadFailed", ErrorCategory.ReadError, path));
+            }
             finally
             {
                 progress.RecordType = ProgressRecordType.Completed;
