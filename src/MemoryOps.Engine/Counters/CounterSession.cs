@@ -85,9 +85,6 @@ namespace MemoryOps.Engine.Counters
         /// (throws <see cref="FailureKind.TargetExited"/>). <paramref name="onSample"/> runs on the reading thread.
         /// <paramref name="onWarning"/> receives the runtime's own complaints (e.g. a Meter refused for a conflicting configuration).
         /// </summary>
-        public void Run(Action<CounterSample> onSample, Action<string>? onWarning, CancellationToken cancel)
-            => Run(onSample, onWarning, null, cancel);
-
         /// <param name="onAnnounce">Told "provider/name" of every counter the target says it will report and the
         /// filter keeps, before its first value (Meter instruments are announced up front; EventCounters with their first value).</param>
         /// <param name="onClock">Told (source, time) for every event of a source, filtered or not, and for each Meter round's end:

@@ -64,7 +64,7 @@ namespace MemoryOps.Engine.Dumps
                 throw new MemoryOpsException(FailureKind.InsufficientSpace,
                     $"'{dir}' has {free / 1048576} MB free, but a {type} dump of process {target.ProcessId} needs about {expected / 1048576} MB. Free space, choose another -Path, or use -Force.", path);
 
-            string temp = Path.Combine(dir, "." + Path.GetFileName(path) + "." + Guid.NewGuid().ToString("N").Substring(0, 8) + ".tmp");
+            string temp = AtomicFile.TempPathFor(path);
             var clock = Stopwatch.StartNew();
             var created = DateTime.Now;
             try
@@ -91,7 +91,7 @@ namespace MemoryOps.Engine.Dumps
             }
             catch (Exception e)
             {
-                TryDelete(temp);
+                AtomicFile.TryDelete(temp);
                 if (e is MemoryOpsException || e is OperationCanceledException) throw;
                 if (!ProcessDiscovery.ProcessExists(target.ProcessId))
                     throw new MemoryOpsException(FailureKind.TargetExited, $"Process {target.ProcessId} exited while its dump was written; no file was left.", target.ProcessId, e);
@@ -125,11 +125,6 @@ namespace MemoryOps.Engine.Dumps
         private static long SafeLength(string path)
         {
             try { return new FileInfo(path).Length; } catch (Exception) { return 0; }
-        }
-
-        private static void TryDelete(string path)
-        {
-            try { if (File.Exists(path)) File.Delete(path); } catch (Exception) { }
         }
     }
 }

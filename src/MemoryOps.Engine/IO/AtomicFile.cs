@@ -22,7 +22,7 @@ namespace MemoryOps.Engine.IO
             if (!overwrite && Exists(full))
                 throw new MemoryOpsException(FailureKind.FileExists, $"'{full}' already exists. Use -Force to replace it.", path);
 
-            string temp = Path.Combine(dir, "." + Path.GetFileName(full) + "." + Guid.NewGuid().ToString("N").Substring(0, 8) + ".tmp");
+            string temp = TempPathFor(full);
             try
             {
                 var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
@@ -61,9 +61,13 @@ namespace MemoryOps.Engine.IO
         public static bool IsDiskFull(IOException e) =>
             e.HResult == 28 || (e.HResult & 0xFFFF) == 0x70 || e.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase);
 
-        private static void TryDelete(string path)
+        /// <summary>A hidden, unique name beside the target (same folder, so the final rename stays atomic).</summary>
+        public static string TempPathFor(string fullPath) =>
+            Path.Combine(Path.GetDirectoryName(fullPath) ?? ".", "." + Path.GetFileName(fullPath) + "." + Guid.NewGuid().ToString("N").Substring(0, 8) + ".tmp");
+
+        public static void TryDelete(string path)
         {
-            try { File.Delete(path); } catch (Exception) { }
+            try { if (File.Exists(path)) File.Delete(path); } catch (Exception) { }
         }
     }
 }

@@ -35,9 +35,8 @@ namespace MemoryOps.Engine.Sessions
         }
 
         // No stack walks: counters and GC events never use the stacks, and walking them costs the target CPU on every event.
-        public static EventPipeRunner Start(int pid, IReadOnlyList<EventPipeProvider> providers, int circularBufferMB, bool requestRundown = false,
-            CancellationToken cancel = default) =>
-            new EventPipeRunner(pid, OpenSession(pid, new EventPipeSessionConfiguration(providers, circularBufferMB, requestRundown, requestStackwalk: false), cancel));
+        public static EventPipeRunner Start(int pid, IReadOnlyList<EventPipeProvider> providers, int circularBufferMB, CancellationToken cancel = default) =>
+            new EventPipeRunner(pid, OpenSession(pid, new EventPipeSessionConfiguration(providers, circularBufferMB, requestRundown: false, requestStackwalk: false), cancel));
 
         /// <summary>Starts a session, turning the client's failures into <see cref="MemoryOpsException"/>s that say what to do.</summary>
         public static EventPipeSession OpenSession(int pid, EventPipeSessionConfiguration configuration, CancellationToken cancel = default)

@@ -43,8 +43,6 @@ namespace MemoryOps.Engine.Sessions
             cancel = CancellationTokenSource.CreateLinkedTokenSource(outer);
         }
 
-        public CancellationToken Token => cancel.Token;
-
         /// <summary>Starts a worker. It gets a sink for values, one for warnings, and a token that fires on <see cref="StopWorker"/> or <see cref="StopAll"/>.</summary>
         public void Start(int key, Action<Action<T>, Action<string>, CancellationToken> work)
         {

@@ -48,9 +48,8 @@ namespace MemoryOps.Commands
         [Parameter]
         public SwitchParameter ListAvailable { get; set; }
 
-        // How long after the last new counter a burst counts as over. EventCounters are written in one burst per
-        // interval, but on a loaded machine its events can reach us a few hundred milliseconds apart; the next
-        // burst comes a whole interval later, so waiting most of an interval is safe and cheap.
+        // How long after the last new counter appeared the set of expected counters counts as known. Whether a
+        // round's values have all arrived is decided by the tracker from the stream's own clock, not by this.
         private static readonly TimeSpan Settle = TimeSpan.FromMilliseconds(200);
         // A provider that publishes nothing (misspelt, or not loaded yet) must not hang a one-shot read.
         private static readonly TimeSpan NothingArrivedGrace = TimeSpan.FromSeconds(10);

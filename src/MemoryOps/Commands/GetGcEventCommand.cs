@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Management.Automation;
 using MemoryOps.Engine.GcEvents;
 using MemoryOps.Engine.Sessions;
@@ -92,7 +93,7 @@ namespace MemoryOps.Commands
                     if (now >= deadline.Value) collector.StopAll();
                     progress.PercentComplete = (int)Math.Min(100, (now - started).TotalMilliseconds * 100 / window.TotalMilliseconds);
                     progress.SecondsRemaining = (int)Math.Max(0, (deadline.Value - now).TotalSeconds);
-                    progress.StatusDescription = $"{Sum(counts)} collections so far";
+                    progress.StatusDescription = $"{counts.Values.Sum()} collections so far";
                     WriteProgress(progress);
                 }
             }
@@ -108,13 +109,6 @@ namespace MemoryOps.Commands
                     WriteObject(GcSummaryCalculator.Summarize(target.ProcessId, target.Name, started, ended, records[target.ProcessId]));
                 }
             }
-        }
-
-        private static int Sum(Dictionary<int, int> d)
-        {
-            int s = 0;
-            foreach (var v in d.Values) s += v;
-            return s;
         }
     }
 }
