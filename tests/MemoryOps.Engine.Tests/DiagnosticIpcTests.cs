@@ -71,5 +71,53 @@ namespace MemoryOps.Engine.Tests
             Assert.Equal(pid, info.ProcessId);
             Assert.Equal(Environment.Version.ToString(), ProcessDiscovery.ShortVersion(info.ClrProductVersion));
         }
+
+        /// <summary>
+        /// A socket file nobody listens on, as a process killed with SIGKILL leaves it. .NET unlinks a bound
+        /// Unix socket's file on Dispose, so the file is renamed away from the bound path first.
+        /// </summary>
+        internal static string MakeStaleSocket(string path)
+        {
+            string bound = Path.Combine(Path.GetTempPath(), $"memoryops-bind-{Guid.NewGuid():N}");
+            using (var listener = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified))
+            {
+                listener.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(bound));
+                File.Move(bound, path);
+            }
+            return path;
+        }
+
+        [Fact]
+        public void A_stale_socket_fails_with_the_bare_SocketException_callers_filter_on()
+        {
+            string stale = MakeStaleSocket(Path.Combine(Path.GetTempPath(), $"memoryops-stale-{Guid.NewGuid():N}"));
+            try
+            {
+                var e = Assert.Throws<System.Net.Sockets.SocketException>(() => DiagnosticIpc.GetProcessInfo(stale, TimeSpan.FromSeconds(3)));
+                Assert.Equal(System.Net.Sockets.SocketError.ConnectionRefused, e.SocketErrorCode);
+            }
+            finally { File.Delete(stale); }
+        }
+
+        [Fact]
+        public void A_live_process_with_only_a_stale_socket_is_not_a_dotnet_process_and_does_not_break_the_list()
+        {
+            // PID reuse: a live non-.NET process now holds the PID in a socket name a dead .NET process left.
+            using var sleep = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("sleep", "30") { UseShellExecute = false })!;
+            string stale = MakeStaleSocket(Path.Combine(Path.GetTempPath(), $"dotnet-diagnostic-{sleep.Id}-12345-socket"));
+            try
+            {
+                var e = Assert.Throws<MemoryOpsException>(() => ProcessDiscovery.Describe(sleep.Id));
+                Assert.Equal(FailureKind.NotDotNetProcess, e.Kind);
+                var listed = ProcessDiscovery.List();
+                Assert.DoesNotContain(listed, p => p.ProcessId == sleep.Id);
+                Assert.Contains(listed, p => p.ProcessId == Environment.ProcessId);
+            }
+            finally
+            {
+                File.Delete(stale);
+                sleep.Kill();
+            }
+        }
     }
 }

@@ -68,10 +68,15 @@ Describe 'Get-DotNetProcess' {
         $sleep = Start-NonDotNetProcess
         # A socket file named for this PID, as a dead .NET process with the same PID would have left it.
         $fake = Join-Path ([IO.Path]::GetTempPath()) "dotnet-diagnostic-$($sleep.Id)-12345-socket"
+        # .NET unlinks a bound socket's file on Dispose, so bind elsewhere and move the socket file into place:
+        # the file stays and nobody answers on it (connection refused), exactly like a SIGKILLed process's socket.
+        $bound = Join-Path ([IO.Path]::GetTempPath()) "memoryops-bind-$([guid]::NewGuid().ToString('N'))"
         $listener = [System.Net.Sockets.Socket]::new('Unix', 'Stream', 'Unspecified')
-        $listener.Bind([System.Net.Sockets.UnixDomainSocketEndPoint]::new($fake))
-        $listener.Dispose()   # bound and closed: the file stays, nobody answers
+        $listener.Bind([System.Net.Sockets.UnixDomainSocketEndPoint]::new($bound))
+        Move-Item $bound $fake
+        $listener.Dispose()
         try {
+            Test-Path $fake | Should -BeTrue -Because 'the stale socket is the situation under test'
             (Get-DotNetProcess).ProcessId | Should -Not -Contain $sleep.Id
             Get-DotNetProcess -Id $sleep.Id -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
             $err[0].FullyQualifiedErrorId | Should -BeLike 'NotDotNetProcess,*'

@@ -179,10 +179,10 @@ namespace MemoryOps.Engine.Heap
                 rundown.LoaderModuleDCStop += d => { if (!string.IsNullOrEmpty(d.ModuleILPath)) modulePaths[(ulong)d.ModuleID] = d.ModuleILPath; };
 
                 var reader = Task.Run(() => source.Process());
-                if (!reader.Wait(timeout))
+                if (!reader.WaitToEnd(timeout))
                 {
                     StopSession();
-                    reader.Wait(TimeSpan.FromSeconds(10));
+                    reader.WaitToEnd(TimeSpan.FromSeconds(10));
                     throw new MemoryOpsException(FailureKind.Timeout,
                         $"The heap walk of process {target.ProcessId} did not finish within {timeout.TotalSeconds:0} s ({nodes:N0} objects so far). Raise -Timeout for a large heap.", target.ProcessId);
                 }

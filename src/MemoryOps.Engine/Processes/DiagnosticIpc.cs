@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.IO;
 using System.Net.Sockets;
 using System.Text;
+using MemoryOps.Engine.Sessions;
 
 namespace MemoryOps.Engine.Processes
 {
@@ -40,8 +41,9 @@ namespace MemoryOps.Engine.Processes
             using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
             socket.SendTimeout = socket.ReceiveTimeout = (int)timeout.TotalMilliseconds;
             var connect = socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath));
-            if (!connect.Wait(timeout)) throw new TimeoutException($"No answer from the diagnostic socket {socketPath} within {timeout.TotalSeconds:0.#} s.");
-            if (connect.IsFaulted) throw connect.Exception!.GetBaseException();
+            // Callers tell a stale socket (connection refused) apart by the SocketException itself, so it is rethrown bare.
+            if (!connect.WaitToEnd(timeout)) throw new TimeoutException($"No answer from the diagnostic socket {socketPath} within {timeout.TotalSeconds:0.#} s.");
+            if (connect.IsFaulted) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(connect.Exception!.GetBaseException()).Throw();
 
             var request = new byte[HeaderSize];
             Magic.CopyTo(request, 0);

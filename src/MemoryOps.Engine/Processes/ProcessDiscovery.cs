@@ -26,6 +26,11 @@ namespace MemoryOps.Engine.Processes
             {
                 try { found[i] = Describe(pids[i]); }
                 catch (MemoryOpsException e) { verbose?.Invoke($"Skipping PID {pids[i]}: {e.Message}"); }
+                // One odd socket in the temp folder must never cost the user the whole list.
+                catch (Exception e) when (e is SocketException || e is IOException || e is InvalidDataException || e is UnauthorizedAccessException)
+                {
+                    verbose?.Invoke($"Skipping PID {pids[i]}: {e.Message}");
+                }
             });
             return found.Where(p => p != null).Select(p => p!).OrderBy(p => p.ProcessId).ToList();
         }
