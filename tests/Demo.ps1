@@ -40,7 +40,7 @@ try {
     $heapAfter = (Get-GcCounter -ProcessId $target.ProcessId -Counter gc-heap-size).Value
     $grown = $heapAfter - $heapBefore
     Write-Host ("  gc-heap-size grew from {0:N1} MB to {1:N1} MB" -f ($heapBefore / 1MB), ($heapAfter / 1MB))
-    # 900,000 orders x (48-byte OrderStat + 56-byte key + 28 bytes of dictionary entry and bucket).
+    # 900,000 orders x (80-byte OrderStat + 56-byte key + 28 bytes of dictionary entry and bucket).
     Check ($grown -ge 900000 * 132) "the heap grew by at least the 113 MB the leak allocates"
 
     Step "4. Garbage collections while the service churns (Get-GcEvent)"

@@ -18,7 +18,7 @@ Describe 'Compare-HeapSnapshot' {
         $deltas[0] | Should -BeOfType ([MemoryOps.HeapTypeDelta])
         $order = $deltas | Where-Object TypeName -eq 'OrderService.OrderStat'
         $order.CountDelta | Should -Be 200000
-        $order.BytesDelta | Should -Be (200000 * 48)
+        $order.BytesDelta | Should -Be (200000 * 80)
         $order.Status | Should -Be 'Grown'
         $order.GrowthPercent | Should -Be 400
         ($deltas | Select-Object -First 3).TypeName | Should -Contain 'OrderService.OrderStat'

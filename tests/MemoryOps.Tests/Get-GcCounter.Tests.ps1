@@ -41,9 +41,9 @@ Describe 'Get-GcCounter' {
         Send-TestTarget $target 'leak 500000' | Should -Be 'OK leak orders=500000'
         Send-TestTarget $target 'gc' | Out-Null
         $after = (Get-GcCounter -ProcessId $target.ProcessId -Counter gc-heap-size).Value
-        # Each order is one OrderStat (48 bytes: header + 4 fields) and one 15-char key string (56 bytes),
+        # Each order is one OrderStat (80 bytes: header + 7 fields) and one 15-char key string (56 bytes),
         # plus at least a 24-byte dictionary entry and a 4-byte bucket.
-        $expected = 500000 * (48 + 56 + 24 + 4)
+        $expected = 500000 * (80 + 56 + 24 + 4)
         ($after - $before) | Should -BeGreaterOrEqual $expected
         ($after - $before) | Should -BeLessThan ($expected * 2) -Because 'nothing else in the target grows'
     }

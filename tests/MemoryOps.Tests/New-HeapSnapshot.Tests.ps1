@@ -25,8 +25,8 @@ Describe 'New-HeapSnapshot from a dump' {
         $snapshot.RuntimeVersion | Should -Match '^\d+\.\d+\.\d+'
         $row = $snapshot.Types | Where-Object TypeName -eq 'OrderService.OrderStat'
         $row.Count | Should -Be $orders
-        # OrderStat: 16-byte object header and method table + string ref + long + double + DateTime = 48 bytes.
-        $row.TotalBytes | Should -Be ($orders * 48)
+        # OrderStat: 16-byte object header and method table + string ref + 2 longs + double + decimal + 2 DateTimes = 80 bytes.
+        $row.TotalBytes | Should -Be ($orders * 80)
         ($snapshot.Types | Where-Object TypeName -eq 'OrderService.CachedReport').Count | Should -Be 5
     }
 
@@ -156,9 +156,9 @@ Describe 'New-HeapSnapshot from a live process' {
         $live.LiveOnly | Should -BeTrue
         $live.ProcessName | Should -Be 'TestTarget'
         ($live.Types | Where-Object TypeName -eq 'OrderService.OrderStat').Count | Should -Be $orders
-        ($live.Types | Where-Object TypeName -eq 'OrderService.OrderStat').TotalBytes | Should -Be ($orders * 48)
+        ($live.Types | Where-Object TypeName -eq 'OrderService.OrderStat').TotalBytes | Should -Be ($orders * 80)
         ($live.Types | Where-Object TypeName -eq 'OrderService.CachedReport').Count | Should -Be 5
-        $live.Gen2Bytes | Should -BeGreaterThan ($orders * 48) -Because 'the leak is in gen 2 after a full GC'
+        $live.Gen2Bytes | Should -BeGreaterThan ($orders * 80) -Because 'the leak is in gen 2 after a full GC'
         ($live.Types | Where-Object IsFree) | Should -BeNullOrEmpty
         Wait-TestTargetSessionsClosed $target | Should -Be 'OK sessions enabled='
     }
