@@ -18,6 +18,11 @@
         'Export-HeapSnapshot'
         'Import-HeapSnapshot'
         'Compare-HeapSnapshot'
+        'Save-MemoryBaseline'
+        'Get-MemoryBaseline'
+        'New-MemoryRule'
+        'Import-MemoryPolicy'
+        'Test-MemoryThreshold'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -17,6 +17,8 @@ namespace MemoryOps.Engine
         InvalidData,
         UnsupportedVersion,
         InsufficientSpace,
+        BaselineNotFound,
+        UnsupportedInput,
     }
 
     /// <summary>

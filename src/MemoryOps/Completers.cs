@@ -53,4 +53,22 @@ namespace MemoryOps
                 .Select(n => new CompletionResult(n, n, CompletionResultType.ParameterValue, n));
         }
     }
+
+    /// <summary>Completes -Name (and a rule's -Baseline) with the baselines in the store given by -Store, or the default store.</summary>
+    public sealed class BaselineNameCompleter : IArgumentCompleter
+    {
+        public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+            CommandAst commandAst, IDictionary fakeBoundParameters)
+        {
+            var pattern = WildcardPattern.Get((wordToComplete ?? "").Trim('\'', '"') + "*", WildcardOptions.IgnoreCase);
+            List<string> names;
+            try
+            {
+                string? store = fakeBoundParameters != null && fakeBoundParameters.Contains("Store") ? fakeBoundParameters["Store"]?.ToString() : null;
+                names = new MemoryOps.Engine.Baselines.BaselineStore(store).List();
+            }
+            catch (Exception) { return Array.Empty<CompletionResult>(); } // completion never throws at the user
+            return names.Where(pattern.IsMatch).Select(n => new CompletionResult(n, n, CompletionResultType.ParameterValue, n));
+        }
+    }
 }

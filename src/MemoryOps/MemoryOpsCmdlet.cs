@@ -38,6 +38,8 @@ namespace MemoryOps
             FailureKind.InvalidData => ErrorCategory.InvalidData,
             FailureKind.UnsupportedVersion => ErrorCategory.InvalidData,
             FailureKind.InsufficientSpace => ErrorCategory.WriteError,
+            FailureKind.BaselineNotFound => ErrorCategory.ObjectNotFound,
+            FailureKind.UnsupportedInput => ErrorCategory.InvalidType,
             _ => ErrorCategory.NotSpecified,
         };
 

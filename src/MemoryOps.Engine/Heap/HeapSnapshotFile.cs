@@ -37,7 +37,8 @@ namespace MemoryOps.Engine.Heap
             });
         }
 
-        private static void WriteJson(Utf8JsonWriter w, HeapSnapshot s)
+        /// <summary>Writes the snapshot as one JSON object (the whole file, or one entry of a baseline).</summary>
+        internal static void WriteJson(Utf8JsonWriter w, HeapSnapshot s)
         {
             w.WriteStartObject();
             w.WriteString("format", FormatName);
@@ -106,7 +107,7 @@ namespace MemoryOps.Engine.Heap
             }
         }
 
-        private static byte[] ReadAllMaybeGzip(string path)
+        internal static byte[] ReadAllMaybeGzip(string path)
         {
             using var file = File.OpenRead(path);
             int b1 = file.ReadByte(), b2 = file.ReadByte();
@@ -118,7 +119,8 @@ namespace MemoryOps.Engine.Heap
             return buffer.ToArray();
         }
 
-        private static HeapSnapshot FromJson(JsonElement root, string full, string path)
+        /// <summary>Reads one snapshot JSON object; errors name <paramref name="full"/>.</summary>
+        internal static HeapSnapshot FromJson(JsonElement root, string full, string path)
         {
             MemoryOpsException Bad(string what) => new MemoryOpsException(FailureKind.InvalidData, $"'{full}' is not a valid snapshot: {what}.", path);
 

@@ -8,7 +8,8 @@ namespace MemoryOps
     /// <summary>
     /// Text for the format views. Output objects keep raw numbers (bytes, seconds); only the views
     /// call these, so sorting and thresholds still work on the numbers. Static and number-only, so the
-    /// same views work on Deserialized objects after remoting or Import-Clixml.
+    /// same views work on Deserialized objects after remoting or Import-Clixml. It lives in the engine so
+    /// rule messages say "612.3 MB" the same way the views do.
     /// </summary>
     public static class Display
     {
@@ -50,6 +51,7 @@ namespace MemoryOps
                 case "bytes/s": return Bytes(value) + "/s";
                 case "seconds": return Seconds(value);
                 case "seconds/s": return (value * 100).ToString("0.##", CultureInfo.CurrentCulture) + " % of time";
+                case "fraction": return Fraction(value);
                 case "percent": return value.ToString("0.##", CultureInfo.CurrentCulture) + " %";
                 case "count": return value.ToString("#,0.##", CultureInfo.CurrentCulture);
                 case "count/s": return value.ToString("#,0.##", CultureInfo.CurrentCulture) + "/s";

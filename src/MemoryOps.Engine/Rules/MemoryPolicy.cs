@@ -1,0 +1,221 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Text.Json;
+
+namespace MemoryOps.Engine.Rules
+{
+    /// <summary>
+    /// Reads rules from policy data: a JSON file, or the hashtables of a PowerShell data file (which the cmdlet
+    /// parses safely, without running it, and hands over as plain dictionaries and arrays). Both shapes are
+    /// { Rules = [ { Name = ..., Counter = ..., Maximum = ... }, ... ] } or just the array of rules. Field names are
+    /// those of New-MemoryRule; the kind follows from the fields (Baseline → baseline rule, Counter → counter rule,
+    /// TypeName → type rule). Every error names the file, the rule and the field.
+    /// </summary>
+    public static class MemoryPolicy
+    {
+        private static readonly string[] Fields =
+        {
+            "Name", "Severity", "Counter", "Metric", "Statistic", "Maximum", "Minimum", "For", "TypeName", "MaxCount", "MaxBytes",
+            "MaxCountGrowth", "MaxBytesGrowth", "MaxGrowthPercent", "Baseline", "Store", "MaxDeviationPercent", "MaxStandardDeviations", "Direction",
+        };
+
+        public static List<MemoryRule> ReadJsonFile(string path)
+        {
+            string full = Path.GetFullPath(path);
+            if (!File.Exists(full)) throw new MemoryOpsException(FailureKind.InvalidInput, $"The policy file '{full}' does not exist.", path);
+            byte[] bytes = File.ReadAllBytes(full);
+            if (bytes.Length == 0) throw new MemoryOpsException(FailureKind.InvalidData, $"The policy file '{full}' is empty.", path);
+            object? data;
+            try
+            {
+                using var doc = JsonDocument.Parse(bytes, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+                data = FromJson(doc.RootElement);
+            }
+            catch (JsonException e)
+            {
+                throw new MemoryOpsException(FailureKind.InvalidData, $"The policy file '{full}' is not valid JSON: {e.Message}", path, e);
+            }
+            return FromData(data, full);
+        }
+
+        /// <summary>Rules from parsed policy data (dictionaries, arrays, strings, numbers); <paramref name="file"/> is named in errors.</summary>
+        public static List<MemoryRule> FromData(object? data, string file)
+        {
+            MemoryOpsException Bad(string what) => new MemoryOpsException(FailureKind.InvalidData, $"The policy file '{file}' {what}", file);
+            object? rulesData = data;
+            if (data is IDictionary top)
+            {
+                var key = top.Keys.Cast<object>().FirstOrDefault(k => string.Equals(k?.ToString(), "Rules", StringComparison.OrdinalIgnoreCase));
+                if (key == null) throw Bad("has no Rules list: write @{ Rules = @( @{ Counter = 'gc-heap-size'; Maximum = 512MB } ) }.");
+                var unknown = top.Keys.Cast<object>().Select(k => k?.ToString()).Where(k => !string.Equals(k, "Rules", StringComparison.OrdinalIgnoreCase) && !string.Equals(k, "$schema", StringComparison.Ordinal)).ToList();
+                if (unknown.Count > 0) throw Bad($"has an unknown top-level field '{unknown[0]}'; only Rules is read.");
+                rulesData = top[key];
+            }
+            if (rulesData is IDictionary single) rulesData = new object[] { single };
+            if (rulesData is string || !(rulesData is IEnumerable list)) throw Bad("has no list of rules.");
+            var rules = new List<MemoryRule>();
+            int index = 0;
+            foreach (var item in list)
+            {
+                index++;
+                if (!(item is IDictionary fields)) throw Bad($"rule {index} is not a table of fields.");
+                rules.Add(RuleFrom(fields, file, index));
+            }
+            if (rules.Count == 0) throw Bad("has no rules.");
+            var duplicate = rules.GroupBy(r => r.Name, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1);
+            if (duplicate != null) throw Bad($"has two rules named '{duplicate.Key}': rule names must be unique so results can be told apart.");
+            return rules;
+        }
+
+        private static MemoryRule RuleFrom(IDictionary fields, string file, int index)
+        {
+            string nameForErrors = fields.Keys.Cast<object>().Where(k => string.Equals(k?.ToString(), "Name", StringComparison.OrdinalIgnoreCase))
+                                         .Select(k => fields[k]?.ToString()).FirstOrDefault() is string n && n.Length > 0 ? $"rule {index} ('{n}')" : $"rule {index}";
+            MemoryOpsException Bad(string field, string what) =>
+                new MemoryOpsException(FailureKind.InvalidData, $"The policy file '{file}', {nameForErrors}, field '{field}': {what}", file);
+
+            var rule = new MemoryRule();
+            string? currentField = null;
+            var seen = new Dictionary<string, object?>(StringComparer.OrdinalIgnoreCase);
+            foreach (DictionaryEntry e in fields)
+            {
+                string key = e.Key?.ToString() ?? "";
+                string? known = Fields.FirstOrDefault(f => string.Equals(f, key, StringComparison.OrdinalIgnoreCase));
+                if (known == null) throw Bad(key, $"is not a rule field. Known fields: {string.Join(", ", Fields)}.");
+                if (known == "Metric") known = "Counter";
+                if (seen.ContainsKey(known)) throw Bad(key, "is given twice.");
+                seen[known] = e.Value;
+            }
+
+            try
+            {
+                foreach (var (field, value) in seen)
+                {
+                    currentField = field;
+                    switch (field)
+                    {
+                        case "Name": rule.Name = Text(value); break;
+                        case "Severity": rule.Severity = EnumOf<RuleSeverity>(value); break;
+                        case "Counter": rule.Counter = Texts(value); break;
+                        case "Statistic": rule.Statistic = EnumOf<RuleStatistic>(value); break;
+                        case "Maximum": rule.Maximum = Number(value, bytes: true); break;
+                        case "Minimum": rule.Minimum = Number(value, bytes: true); break;
+                        case "For": rule.For = Duration(value); break;
+                        case "TypeName": rule.TypeName = Texts(value); break;
+                        case "MaxCount": rule.MaxCount = Whole(value, bytes: false); break;
+                        case "MaxBytes": rule.MaxBytes = Whole(value, bytes: true); break;
+                        case "MaxCountGrowth": rule.MaxCountGrowth = Whole(value, bytes: false); break;
+                        case "MaxBytesGrowth": rule.MaxBytesGrowth = Whole(value, bytes: true); break;
+                        case "MaxGrowthPercent": rule.MaxGrowthPercent = Number(value, bytes: false); break;
+                        case "Baseline": rule.Baseline = Text(value); break;
+                        case "Store": rule.Store = Text(value); break;
+                        case "MaxDeviationPercent": rule.MaxDeviationPercent = Number(value, bytes: false); break;
+                        case "MaxStandardDeviations": rule.MaxStandardDeviations = Number(value, bytes: false); break;
+                        case "Direction": rule.Direction = EnumOf<BaselineDirection>(value); break;
+                    }
+                }
+            }
+            catch (FieldException fe)
+            {
+                throw Bad(fe.Field ?? "?", fe.Message);
+            }
+
+            rule.Kind = rule.Baseline != null ? MemoryRuleKind.Baseline : rule.Counter.Length > 0 ? MemoryRuleKind.Counter : MemoryRuleKind.Type;
+            if (rule.Baseline == null && rule.Counter.Length > 0 && rule.TypeName.Length > 0)
+                throw Bad("TypeName", "a rule is either a counter rule (Counter) or a type rule (TypeName), not both; make two rules.");
+            if (rule.Baseline == null && rule.Counter.Length == 0 && rule.TypeName.Length == 0)
+                throw Bad("Counter", "a rule needs Counter (a counter rule), TypeName (a type rule) or Baseline (a baseline rule).");
+            if (string.IsNullOrEmpty(rule.Name)) rule.Name = rule.DefaultName();
+            try { rule.Validate(); }
+            catch (MemoryOpsException m)
+            {
+                // Validate says "Rule 'x': Field message"; re-say it with the file and rule position.
+                string text = m.Message;
+                int colon = text.IndexOf(": ", StringComparison.Ordinal);
+                string rest = colon >= 0 ? text.Substring(colon + 2) : text;
+                string field = rest.Split(' ')[0];
+                throw Bad(field, rest.Substring(field.Length).Trim());
+            }
+            return rule;
+
+            // Each converter knows which field it reads through this, so its error names the field.
+            string Text(object? v) => v is string s ? s : throw new FieldException(CurrentField(), $"'{v}' is not text.");
+            string[] Texts(object? v)
+            {
+                if (v is string s) return new[] { s };
+                if (v is IEnumerable e && !(v is IDictionary)) return e.Cast<object?>().Select(x => x as string ?? throw new FieldException(CurrentField(), $"'{x}' is not text.")).ToArray();
+                throw new FieldException(CurrentField(), $"'{v}' is not text or a list of text.");
+            }
+            double Number(object? v, bool bytes)
+            {
+                switch (v)
+                {
+                    case int i: return i;
+                    case long l: return l;
+                    case double d: return d;
+                    case decimal m: return (double)m;
+                    case string s when bytes && Quantity.TryParseBytes(s, out var b): return b;
+                    case string s when !bytes && double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var d2): return d2;
+                    default: throw new FieldException(CurrentField(), bytes ? $"'{v}' is not a number (bytes may be written 512MB)." : $"'{v}' is not a number.");
+                }
+            }
+            long Whole(object? v, bool bytes)
+            {
+                double d = Number(v, bytes);
+                if (d != Math.Floor(d) || d > long.MaxValue || d < long.MinValue) throw new FieldException(CurrentField(), $"'{v}' is not a whole number.");
+                return (long)d;
+            }
+            TimeSpan Duration(object? v)
+            {
+                switch (v)
+                {
+                    case int i: return TimeSpan.FromSeconds(i);
+                    case long l: return TimeSpan.FromSeconds(l);
+                    case double d: return TimeSpan.FromSeconds(d);
+                    case decimal m: return TimeSpan.FromSeconds((double)m);
+                    case TimeSpan t: return t;
+                    case string s when Quantity.TryParseDuration(s, out var t2): return t2;
+                    default: throw new FieldException(CurrentField(), $"'{v}' is not a duration: give seconds (30), '30s', '5m' or '00:00:30'.");
+                }
+            }
+            T EnumOf<T>(object? v) where T : struct, Enum
+            {
+                if (v is string s && Enum.TryParse<T>(s, ignoreCase: true, out var e) && Enum.IsDefined(typeof(T), e) && !int.TryParse(s, out _)) return e;
+                throw new FieldException(CurrentField(), $"'{v}' is not one of {string.Join(", ", Enum.GetNames(typeof(T)))}.");
+            }
+            string CurrentField() => currentField ?? "?";
+        }
+
+        private sealed class FieldException : Exception
+        {
+            public string? Field { get; }
+            public FieldException(string field, string message) : base(message) { Field = field; }
+        }
+
+        /// <summary>JSON → the same shapes a .psd1 gives: dictionaries, object arrays, strings, longs or doubles, booleans.</summary>
+        private static object? FromJson(JsonElement e)
+        {
+            switch (e.ValueKind)
+            {
+                case JsonValueKind.Object:
+                    var d = new Hashtable(StringComparer.OrdinalIgnoreCase);
+                    foreach (var p in e.EnumerateObject())
+                    {
+                        if (d.ContainsKey(p.Name)) throw new JsonException($"The field '{p.Name}' appears twice in one object.");
+                        d[p.Name] = FromJson(p.Value);
+                    }
+                    return d;
+                case JsonValueKind.Array: return e.EnumerateArray().Select(FromJson).ToArray();
+                case JsonValueKind.String: return e.GetString();
+                case JsonValueKind.Number: return e.TryGetInt64(out var l) ? l : (object)e.GetDouble();
+                case JsonValueKind.True: return true;
+                case JsonValueKind.False: return false;
+                default: return null;
+            }
+        }
+    }
+}

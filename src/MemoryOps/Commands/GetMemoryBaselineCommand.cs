@@ -1,0 +1,64 @@
+using System;
+using System.Linq;
+using System.Management.Automation;
+using MemoryOps.Engine;
+using MemoryOps.Engine.Baselines;
+
+namespace MemoryOps.Commands
+{
+    /// <summary>Reads baselines: the latest entry (default), the whole history, or per-metric and per-type statistics.</summary>
+    [Cmdlet(VerbsCommon.Get, "MemoryBaseline", DefaultParameterSetName = LatestSet)]
+    [OutputType(typeof(MemoryBaselineEntry), ParameterSetName = new[] { LatestSet, HistorySet })]
+    [OutputType(typeof(MemoryBaselineStatistic), ParameterSetName = new[] { StatisticsSet })]
+    public sealed class GetMemoryBaselineCommand : MemoryOpsCmdlet
+    {
+        private const string LatestSet = "Latest";
+        private const string HistorySet = "History";
+        private const string StatisticsSet = "Statistics";
+
+        /// <summary>Baseline names; wildcards; all baselines in the store when omitted.</summary>
+        [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        [SupportsWildcards]
+        [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(BaselineNameCompleter))]
+        public string[]? Name { get; set; }
+
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [ValidateNotNullOrEmpty]
+        public string? Store { get; set; }
+
+        /// <summary>Every entry, oldest first.</summary>
+        [Parameter(Mandatory = true, ParameterSetName = HistorySet)]
+        public SwitchParameter History { get; set; }
+
+        /// <summary>Mean, standard deviation, minimum and maximum of every metric and heap type over the history.</summary>
+        [Parameter(Mandatory = true, ParameterSetName = StatisticsSet)]
+        public SwitchParameter Statistics { get; set; }
+
+        protected override void ProcessRecord()
+        {
+            BaselineStore store;
+            try { store = new BaselineStore(Store == null ? null : GetUnresolvedProviderPathFromPSPath(Store)); }
+            catch (MemoryOpsException e) { WriteFailure(e, Store); return; }
+            WriteVerbose($"Baseline store: {store.Path}");
+            var all = store.List();
+            foreach (var pattern in Name ?? new[] { "*" })
+            {
+                var wildcard = WildcardPattern.Get(pattern, WildcardOptions.IgnoreCase);
+                var names = WildcardPattern.ContainsWildcardCharacters(pattern) ? all.Where(wildcard.IsMatch).ToList() : new System.Collections.Generic.List<string> { pattern };
+                foreach (var name in names)
+                {
+                    try
+                    {
+                        var history = store.Read(name);
+                        WriteVerbose($"Baseline '{name}': {history.Count} entries in {store.FileOf(name)}.");
+                        if (Statistics) WriteObject(BaselineStatistics.Compute(name, history), enumerateCollection: true);
+                        else if (History) WriteObject(history, enumerateCollection: true);
+                        else if (history.Count > 0) WriteObject(history[history.Count - 1]);
+                    }
+                    catch (MemoryOpsException e) { WriteFailure(e, name); }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,65 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Management.Automation;
+using System.Management.Automation.Language;
+using MemoryOps.Engine;
+using MemoryOps.Engine.Rules;
+
+namespace MemoryOps.Commands
+{
+    /// <summary>Reads the rules of a policy file (.psd1 or .json) for Test-MemoryThreshold.</summary>
+    [Cmdlet(VerbsData.Import, "MemoryPolicy")]
+    [OutputType(typeof(MemoryRule))]
+    public sealed class ImportMemoryPolicyCommand : MemoryOpsCmdlet
+    {
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        [Alias("FullName", "PSPath")]
+        [ValidateNotNullOrEmpty]
+        public string[] Path { get; set; } = Array.Empty<string>();
+
+        protected override void ProcessRecord()
+        {
+            foreach (var path in Path)
+            {
+                string full = GetUnresolvedProviderPathFromPSPath(path);
+                try
+                {
+                    WriteVerbose($"Reading the policy {full}.");
+                    var rules = full.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? MemoryPolicy.ReadJsonFile(full) : ReadDataFile(full);
+                    foreach (var rule in rules) WriteVerbose($"  {rule.Kind} rule '{rule.Name}': {rule}");
+                    WriteObject(rules, enumerateCollection: true);
+                }
+                catch (MemoryOpsException e) { WriteFailure(e, full); }
+                catch (IOException e) { WriteError(new ErrorRecord(e, "ReadFailed", ErrorCategory.ReadError, full)); }
+                catch (UnauthorizedAccessException e) { WriteError(new ErrorRecord(e, "AccessDenied", ErrorCategory.PermissionDenied, full)); }
+            }
+        }
+
+        /// <summary>
+        /// A PowerShell data file, read the way Import-PowerShellDataFile reads it: parsed, never run; only constant
+        /// values (numbers such as 512MB, strings, arrays, hashtables) are accepted, so a policy cannot run code.
+        /// </summary>
+        private static List<MemoryRule> ReadDataFile(string full)
+        {
+            if (!File.Exists(full)) throw new MemoryOpsException(FailureKind.InvalidInput, $"The policy file '{full}' does not exist.", full);
+            if (!full.EndsWith(".psd1", StringComparison.OrdinalIgnoreCase))
+                throw new MemoryOpsException(FailureKind.InvalidInput, $"'{full}' is neither a .psd1 nor a .json policy file.", full);
+            var ast = Parser.ParseFile(full, out _, out var errors);
+            if (errors.Length > 0)
+                throw new MemoryOpsException(FailureKind.InvalidData, $"The policy file '{full}' does not parse: line {errors[0].Extent.StartLineNumber}: {errors[0].Message}", full);
+            var table = ast.Find(a => a is HashtableAst, searchNestedScriptBlocks: false) as HashtableAst;
+            if (table == null || ast.EndBlock?.Statements.Count != 1)
+                throw new MemoryOpsException(FailureKind.InvalidData, $"The policy file '{full}' must hold one hashtable: @{{ Rules = @( ... ) }}.", full);
+            object data;
+            try { data = table.SafeGetValue(); }
+            catch (InvalidOperationException e)
+            {
+                throw new MemoryOpsException(FailureKind.InvalidData, $"The policy file '{full}' holds something that is not a constant value (a command or a variable?): {e.Message}", full, e);
+            }
+            return MemoryPolicy.FromData(data, full);
+        }
+    }
+}

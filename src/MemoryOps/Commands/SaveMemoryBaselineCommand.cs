@@ -1,0 +1,90 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using MemoryOps.Engine;
+using MemoryOps.Engine.Baselines;
+
+namespace MemoryOps.Commands
+{
+    /// <summary>
+    /// Appends what came down the pipeline to a baseline's history: one entry per heap snapshot, and one entry per
+    /// process for its counter samples (each counter's mean over the samples given).
+    /// </summary>
+    [Cmdlet(VerbsData.Save, "MemoryBaseline", SupportsShouldProcess = true)]
+    [OutputType(typeof(MemoryBaselineEntry))]
+    public sealed class SaveMemoryBaselineCommand : MemoryOpsCmdlet
+    {
+        [Parameter(Mandatory = true, Position = 0)]
+        [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(BaselineNameCompleter))]
+        public string Name { get; set; } = "";
+
+        /// <summary>A HeapSnapshot or a CounterSample.</summary>
+        [Parameter(Mandatory = true, ValueFromPipeline = true)]
+        public PSObject InputObject { get; set; } = null!;
+
+        /// <summary>The store folder; default: $env:MEMORYOPS_BASELINE_STORE, else ~/.local/share/MemoryOps/baselines.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? Store { get; set; }
+
+        /// <summary>Keep at most this many entries, dropping the oldest.</summary>
+        [Parameter]
+        [ValidateRange(1, 100000)]
+        public int MaxHistory { get; set; } = 30;
+
+        /// <summary>Return the entries saved.</summary>
+        [Parameter]
+        public SwitchParameter PassThru { get; set; }
+
+        private readonly List<MemoryBaselineEntry> entries = new List<MemoryBaselineEntry>();
+        private readonly List<CounterSample> samples = new List<CounterSample>();
+
+        protected override void BeginProcessing()
+        {
+            try { BaselineStore.ValidateName(Name); }
+            catch (MemoryOpsException e) { ThrowTerminatingError(ToErrorRecord(e, Name)); }
+        }
+
+        protected override void ProcessRecord()
+        {
+            switch (InputObject.BaseObject)
+            {
+                case HeapSnapshot s: entries.Add(BaselineStore.FromSnapshot(s)); break;
+                case CounterSample c: samples.Add(c); break;
+                default:
+                    WriteError(new ErrorRecord(
+                        new MemoryOpsException(FailureKind.UnsupportedInput, $"A baseline is saved from HeapSnapshot or CounterSample objects, not {InputObject.TypeNames.FirstOrDefault()}."),
+                        FailureKind.UnsupportedInput.ToString(), ErrorCategory.InvalidType, InputObject.BaseObject));
+                    break;
+            }
+        }
+
+        protected override void EndProcessing()
+        {
+            foreach (var process in samples.GroupBy(s => s.ProcessId))
+                entries.Add(BaselineStore.FromCounterSamples(process.ToList()));
+            if (entries.Count == 0)
+            {
+                WriteWarning($"Nothing was saved to baseline '{Name}': no heap snapshot or counter sample came from the pipeline.");
+                return;
+            }
+            BaselineStore store;
+            try { store = new BaselineStore(Store == null ? null : GetUnresolvedProviderPathFromPSPath(Store)); }
+            catch (MemoryOpsException e) { ThrowTerminatingError(ToErrorRecord(e, Store)); return; }
+            string file = store.FileOf(Name);
+            if (!ShouldProcess(file, $"Append {entries.Count} entr{(entries.Count == 1 ? "y" : "ies")} to baseline '{Name}'")) return;
+            try
+            {
+                var history = store.Append(Name, entries, MaxHistory, Stopping);
+                WriteVerbose($"Baseline '{Name}' in {file} now holds {history.Count} entries (at most {MaxHistory}).");
+                if (PassThru) WriteObject(entries, enumerateCollection: true);
+            }
+            catch (MemoryOpsException e) { ThrowTerminatingError(ToErrorRecord(e, file)); }
+            catch (OperationCanceledException) { /* Ctrl+C while waiting for another writer: nothing was written */ }
+            catch (UnauthorizedAccessException e) { ThrowTerminatingError(new ErrorRecord(e, FailureKind.AccessDenied.ToString(), ErrorCategory.PermissionDenied, file)); }
+            catch (System.IO.IOException e) { ThrowTerminatingError(new ErrorRecord(e, "WriteFailed", ErrorCategory.WriteError, file)); }
+        }
+    }
+}

@@ -1,0 +1,121 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using MemoryOps.Engine;
+using MemoryOps.Engine.Baselines;
+using MemoryOps.Engine.Rules;
+
+namespace MemoryOps.Commands
+{
+    /// <summary>
+    /// Holds counter samples, GC records and summaries, heap snapshots and type deltas to rules. It streams: a
+    /// failure is emitted the moment it happens, the passes when the input ends, one result per rule and subject.
+    /// </summary>
+    [Cmdlet(VerbsDiagnostic.Test, "MemoryThreshold", DefaultParameterSetName = ResultsSet)]
+    [OutputType(typeof(ThresholdResult), ParameterSetName = new[] { ResultsSet, AssertSet })]
+    [OutputType(typeof(bool), ParameterSetName = new[] { QuietSet })]
+    public sealed class TestMemoryThresholdCommand : MemoryOpsCmdlet
+    {
+        private const string ResultsSet = "Results";
+        private const string AssertSet = "Assert";
+        private const string QuietSet = "Quiet";
+
+        [Parameter(Mandatory = true, Position = 0)]
+        [ValidateNotNullOrEmpty]
+        public MemoryRule[] Rule { get; set; } = Array.Empty<MemoryRule>();
+
+        /// <summary>A CounterSample, GcEventRecord, GcSummary, HeapSnapshot, HeapTypeDelta or HeapComparison.</summary>
+        [Parameter(Mandatory = true, ValueFromPipeline = true)]
+        public PSObject InputObject { get; set; } = null!;
+
+        /// <summary>End with a terminating error that lists every violation (so a script run by pwsh -File exits non-zero).</summary>
+        [Parameter(Mandatory = true, ParameterSetName = AssertSet)]
+        public SwitchParameter Assert { get; set; }
+
+        /// <summary>Return only $true (no Error or Critical rule failed) or $false.</summary>
+        [Parameter(Mandatory = true, ParameterSetName = QuietSet)]
+        public SwitchParameter Quiet { get; set; }
+
+        private ThresholdEvaluator evaluator = null!;
+        private readonly List<ThresholdResult> violations = new List<ThresholdResult>();
+        private int inputs;
+
+        protected override void BeginProcessing()
+        {
+            // Read each baseline a rule names once, now: a check against a baseline that is not there is misconfigured,
+            // and says so before any input is read.
+            var statistics = new Dictionary<(string, string), IReadOnlyList<MemoryBaselineStatistic>>();
+            foreach (var rule in Rule.Where(r => r.Kind == MemoryRuleKind.Baseline))
+            {
+                try
+                {
+                    var store = new BaselineStore(rule.Store);
+                    var key = (store.Path, rule.Baseline!);
+                    if (statistics.ContainsKey(key)) continue;
+                    var history = store.Read(rule.Baseline!);
+                    WriteVerbose($"Baseline '{rule.Baseline}' from {store.FileOf(rule.Baseline!)}: {history.Count} entries.");
+                    statistics[key] = BaselineStatistics.Compute(rule.Baseline!, history);
+                }
+                catch (MemoryOpsException e) { ThrowTerminatingError(ToErrorRecord(e, rule)); }
+            }
+            try
+            {
+                evaluator = new ThresholdEvaluator(Rule, r => statistics[(new BaselineStore(r.Store).Path, r.Baseline!)]);
+            }
+            catch (MemoryOpsException e) { ThrowTerminatingError(new ErrorRecord(e, "InvalidRule", ErrorCategory.InvalidArgument, e.Target)); }
+        }
+
+        protected override void ProcessRecord()
+        {
+            object input = InputObject.BaseObject;
+            if (!evaluator.TryObserve(input, out var results))
+            {
+                WriteError(new ErrorRecord(
+                    new MemoryOpsException(FailureKind.UnsupportedInput,
+                        $"Test-MemoryThreshold reads CounterSample, GcEventRecord, GcSummary, HeapSnapshot, HeapTypeDelta and HeapComparison objects, not {InputObject.TypeNames.FirstOrDefault() ?? input.GetType().FullName}."),
+                    FailureKind.UnsupportedInput.ToString(), ErrorCategory.InvalidType, input));
+                return;
+            }
+            inputs++;
+            Emit(results);
+        }
+
+        protected override void EndProcessing()
+        {
+            Emit(evaluator.Complete());
+            foreach (var warning in evaluator.Warnings) WriteWarning(warning);
+            if (inputs > 0)
+                foreach (var rule in evaluator.UnmatchedRules)
+                    WriteWarning($"Rule '{rule.Name}' ({rule}) matched nothing in the input: it checked nothing.");
+
+            if (Quiet) WriteObject(violations.Count == 0);
+            else if (Assert && violations.Count > 0)
+            {
+                string list = string.Join(Environment.NewLine, violations.Select(v => $"  [{v.Severity}] {v.Rule}: {Where(v)}{v.Message}"));
+                var e = new MemoryThresholdException($"{violations.Count} memory rule violation(s):{Environment.NewLine}{list}", violations.ToArray());
+                ThrowTerminatingError(new ErrorRecord(e, "ThresholdViolated", ErrorCategory.LimitsExceeded, violations.ToArray()));
+            }
+        }
+
+        private void Emit(IEnumerable<ThresholdResult> results)
+        {
+            foreach (var r in results)
+            {
+                WriteVerbose($"{(r.Passed ? "PASS" : "FAIL")} {r.Rule}: {Where(r)}{r.Message}");
+                if (r.IsViolation) violations.Add(r);
+                else if (!r.Passed) WriteWarning($"{r.Rule}: {Where(r)}{r.Message}");
+                if (!Quiet) WriteObject(r);
+            }
+        }
+
+        private static string Where(ThresholdResult r) => r.ProcessId != 0 ? $"{r.ProcessName} ({r.ProcessId}) " : "";
+    }
+
+    /// <summary>The error -Assert ends with; <see cref="Violations"/> holds the failed results.</summary>
+    public sealed class MemoryThresholdException : Exception
+    {
+        public ThresholdResult[] Violations { get; }
+        public MemoryThresholdException(string message, ThresholdResult[] violations) : base(message) { Violations = violations; }
+    }
+}
