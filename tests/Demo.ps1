@@ -9,6 +9,8 @@ Import-Module $ModulePath -Force
 Import-Module (Join-Path $PSScriptRoot 'MemoryOps.Tests/TestTarget.psm1') -Force
 
 $failures = [System.Collections.Generic.List[string]]::new()
+# Tables as wide as their content, whatever the terminal (or a CI log) says its width is.
+function Show { $input | Format-Table | Out-String -Width 200 | Out-Host }
 function Step([string] $Title) { Write-Host "`n=== $Title ===" -ForegroundColor Cyan }
 function Check([bool] $Condition, [string] $Claim) {
     if ($Condition) { Write-Host "  ok: $Claim" -ForegroundColor Green }
@@ -17,19 +19,38 @@ function Check([bool] $Condition, [string] $Claim) {
 
 $target = Start-TestTarget
 $dumpDir = $null
+$store = $null
 try {
     Step "1. The .NET processes on this machine (Get-DotNetProcess)"
     $procs = Get-DotNetProcess
-    $procs | Format-Table | Out-Host
+    $procs | Show
     Check ($procs.ProcessId -contains $target.ProcessId) "TestTarget ($($target.ProcessId)) is listed"
 
     Step "2. The service's GC counters before the leak (Get-GcCounter)"
     Send-TestTarget $target 'churn on' | Out-Null
     $counters = 'gc-heap-size', 'gen-2-size', 'alloc-rate', 'time-in-gc', 'dotnet.gc.last_collection.heap.size'
     $before = Get-GcCounter -ProcessId $target.ProcessId -Counter $counters
-    $before | Format-Table | Out-Host
+    $before | Show
     $heapBefore = ($before | Where-Object Name -eq 'gc-heap-size').Value
+
+    Step "2b. A baseline of the healthy service (New-HeapSnapshot | Save-MemoryBaseline)"
+    $store = Join-Path ([IO.Path]::GetTempPath()) "memoryops-demo-store-$PID"
+    Send-TestTarget $target 'churn off' | Out-Null   # the churn's own buffers would blur the baseline
+    # A service has state before it leaks: 100,000 orders it really needs, about 16 MB.
+    Send-TestTarget $target 'leak 100000' | Out-Host
     $snapshotBefore = New-HeapSnapshot -ProcessId $target.ProcessId
+    $snapshotBefore | Save-MemoryBaseline -Name orders -Store $store -PassThru | Show
+    $policy = @(
+        New-MemoryRule -TypeName 'OrderService.*' -MaxBytesGrowth 10MB -Name orders-growth
+        New-MemoryRule -Baseline orders -Store $store -Counter TotalBytes -MaxDeviationPercent 25 -Name heap-drift
+    )
+    $policy | Show
+    $healthy = New-HeapSnapshot -ProcessId $target.ProcessId
+    $verdict = @($healthy; Compare-HeapSnapshot -ReferenceSnapshot $snapshotBefore -DifferenceSnapshot $healthy -IncludeUnchanged) | Test-MemoryThreshold -Rule $policy
+    $verdict | Show
+    $verdict | Where-Object { -not $_.Passed } | ForEach-Object { Write-Host "  $($_.Message)" }
+    Check (@($verdict | Where-Object { -not $_.Passed }).Count -eq 0) "the healthy service passes every rule ($(@($verdict).Count) results)"
+    Send-TestTarget $target 'churn on' | Out-Null
 
     Step "3. The leak: 3 x 300,000 orders into a static dictionary, with the heap watched live"
     foreach ($round in 1..3) {
@@ -45,7 +66,7 @@ try {
 
     Step "4. Garbage collections while the service churns (Get-GcEvent)"
     $gcs = Get-GcEvent -ProcessId $target.ProcessId -Duration 3
-    $gcs | Select-Object -Last 8 | Format-Table | Out-Host
+    $gcs | Select-Object -Last 8 | Show
     Check ($gcs.Count -gt 0) "$($gcs.Count) collections recorded in 3 s"
     $summary = Get-GcEvent -ProcessId $target.ProcessId -Duration 3 -Summary
     $summary | Format-List | Out-Host
@@ -54,15 +75,23 @@ try {
 
     Step "5. What is on the heap? A live snapshot (New-HeapSnapshot -ProcessId; it runs a full GC in the target)"
     $live = New-HeapSnapshot -ProcessId $target.ProcessId
-    $live.Types | Select-Object -First 5 | Format-Table TypeName, Count, TotalBytes | Out-Host
+    $live.Types | Select-Object -First 5 | Show
     $orderStat = $live.Types | Where-Object TypeName -eq 'OrderService.OrderStat'
-    Check ($orderStat.Count -eq 900000) "the live heap holds exactly the 900,000 leaked OrderStat objects ($($orderStat.Count))"
+    Check ($orderStat.Count -eq 1000000) "the live heap holds exactly the 1,000,000 OrderStat objects: 100,000 needed + 900,000 leaked ($($orderStat.Count))"
 
     Step "6. What grew? (Compare-HeapSnapshot against the snapshot taken before the leak)"
-    $deltas = $live | Compare-HeapSnapshot -ReferenceSnapshot $snapshotBefore -Top 5
-    $deltas | Format-Table | Out-Host
-    $grown = $deltas | Where-Object TypeName -eq 'OrderService.OrderStat'
-    Check ($grown.CountDelta -eq 900000) "OrderService.OrderStat is among the top growers with +900,000 objects"
+    $deltas = $live | Compare-HeapSnapshot -ReferenceSnapshot (Get-MemoryBaseline -Name orders -Store $store).Snapshot -Top 5
+    $deltas | Show
+    Check ($deltas[0].TypeName -eq 'OrderService.OrderStat' -and $deltas[0].CountDelta -eq 900000) "OrderService.OrderStat grew most: +900,000 objects, $('{0:N1}' -f ($deltas[0].BytesDelta / 1MB)) MB"
+
+    Step "6b. The verdict (Test-MemoryThreshold against the rules and the baseline)"
+    $verdict = @($live; $deltas) | Test-MemoryThreshold -Rule $policy
+    $verdict | Show
+    $failed = @($verdict | Where-Object { -not $_.Passed })
+    Check ($failed.Rule -contains 'orders-growth' -and $failed.Rule -contains 'heap-drift') "both rules fail on the leak: $($failed.Rule -join ', ')"
+    $assertError = $null
+    try { @($live; $deltas) | Test-MemoryThreshold -Rule $policy -Assert | Out-Null } catch { $assertError = $_ }
+    Check ($null -ne $assertError -and $assertError.FullyQualifiedErrorId -like 'ThresholdViolated*') "-Assert ends with a ThresholdViolated error, as a scheduled check needs"
 
     Step "7. A Heap dump, and the same question asked of it (New-MemoryDump | New-HeapSnapshot)"
     $dumpDir = Join-Path ([IO.Path]::GetTempPath()) "memoryops-demo-$PID"
@@ -71,7 +100,7 @@ try {
     $dump | Format-List Path, Type, SizeBytes, Duration | Out-Host
     $fromDump = $dump | New-HeapSnapshot
     $dumpOrders = ($fromDump.Types | Where-Object TypeName -eq 'OrderService.OrderStat').Count
-    Check ($dumpOrders -eq 900000) "the dump holds the same 900,000 OrderStat objects ($dumpOrders)"
+    Check ($dumpOrders -eq 1000000) "the dump holds the same 1,000,000 OrderStat objects ($dumpOrders)"
     $snapFile = Join-Path $dumpDir 'after-leak.json.gz'
     $fromDump | Export-HeapSnapshot -Path $snapFile
     $back = Import-HeapSnapshot $snapFile
@@ -82,6 +111,7 @@ finally {
     $target | Stop-TestTarget
     Write-Host "  TestTarget stopped."
     if ($dumpDir -and (Test-Path $dumpDir)) { Remove-Item $dumpDir -Recurse -Force; Write-Host "  $dumpDir removed." }
+    if ($store -and (Test-Path $store)) { Remove-Item $store -Recurse -Force; Write-Host "  $store removed." }
 }
 
 if ($failures.Count -gt 0) {

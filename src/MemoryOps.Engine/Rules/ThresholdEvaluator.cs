@@ -37,6 +37,13 @@ namespace MemoryOps.Engine.Rules
         /// <summary>Rules that matched nothing in the whole input: a check that silently checks nothing is a bug in the policy.</summary>
         public IEnumerable<MemoryRule> UnmatchedRules => rules.Where((r, i) => !matchedRules.Contains(i));
 
+        /// <summary>What to tell the user about a rule that matched nothing, with the likely reason.</summary>
+        public string ExplainUnmatched(MemoryRule rule) => growthOnlyGivenSnapshot.Contains(rule)
+            ? $"Rule '{rule.Name}' ({rule}) limits growth, which only a comparison has: pipe Compare-HeapSnapshot output to it, not only snapshots. It checked nothing."
+            : $"Rule '{rule.Name}' ({rule}) matched nothing in the input: it checked nothing.";
+
+        private readonly HashSet<MemoryRule> growthOnlyGivenSnapshot = new HashSet<MemoryRule>();
+
         /// <summary>The results to emit now for one input object; false when the input is of a kind rules cannot read.</summary>
         public bool TryObserve(object input, out List<ThresholdResult> results)
         {
@@ -136,7 +143,7 @@ namespace MemoryOps.Engine.Rules
             if (rule.MaxCount.HasValue) checks.Add(("Count", t.Count, rule.MaxCount.Value, "count"));
             if (checks.Count == 0)
             {
-                if (!isDelta) WarnOnce($"Rule '{rule.Name}' limits growth, which only a comparison has: pipe Compare-HeapSnapshot output to it, not a snapshot.");
+                if (!isDelta) growthOnlyGivenSnapshot.Add(rule);
                 return null;
             }
             var broken = checks.Where(c => c.Observed > c.Limit).ToList();

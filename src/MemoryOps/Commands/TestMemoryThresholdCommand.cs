@@ -87,7 +87,7 @@ namespace MemoryOps.Commands
             foreach (var warning in evaluator.Warnings) WriteWarning(warning);
             if (inputs > 0)
                 foreach (var rule in evaluator.UnmatchedRules)
-                    WriteWarning($"Rule '{rule.Name}' ({rule}) matched nothing in the input: it checked nothing.");
+                    WriteWarning(evaluator.ExplainUnmatched(rule));
 
             if (Quiet) WriteObject(violations.Count == 0);
             else if (Assert && violations.Count > 0)
