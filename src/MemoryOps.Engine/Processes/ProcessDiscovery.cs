@@ -145,7 +145,18 @@ namespace MemoryOps.Engine.Processes
         public static bool ProcessExists(int pid)
         {
             if (pid <= 0) return false;
-            if (OperatingSystem.IsLinux()) return Directory.Exists($"/proc/{pid}");
+            if (OperatingSystem.IsLinux())
+            {
+                // A killed process stays in /proc as a zombie until its parent reaps it: it runs no more.
+                try
+                {
+                    string stat = File.ReadAllText($"/proc/{pid}/stat");
+                    int close = stat.LastIndexOf(')');
+                    char state = close >= 0 && close + 2 < stat.Length ? stat[close + 2] : 'R';
+                    return state != 'Z' && state != 'X';
+                }
+                catch (Exception e) when (e is IOException || e is UnauthorizedAccessException) { return Directory.Exists($"/proc/{pid}"); }
+            }
             try { using var p = Process.GetProcessById(pid); return !p.HasExited; }
             catch (ArgumentException) { return false; }
         }

@@ -1,0 +1,238 @@
+<#
+    Faults, Ctrl+C, load and a short soak (docs/reliability.md lists every case and its outcome).
+    The soak runs MEMORYOPS_SOAK_SECONDS seconds (30 by default; the bench run sets 600).
+#>
+BeforeAll {
+    Import-Module $env:MEMORYOPS_MODULE_PATH -Force
+    Import-Module (Join-Path $PSScriptRoot 'TestTarget.psm1') -Force
+
+    function Invoke-AndStop {
+        <# Runs a script in its own runspace, then stops it after a delay the way Ctrl+C does (StopProcessing). #>
+        param([Parameter(Mandatory)] [string] $Script, [object[]] $Arguments = @(), [Parameter(Mandatory)] [double] $AfterSeconds)
+        $ps = [powershell]::Create()
+        $null = $ps.AddScript("Import-Module '$env:MEMORYOPS_MODULE_PATH'").AddStatement().AddScript($Script)
+        foreach ($a in $Arguments) { $null = $ps.AddArgument($a) }
+        $async = $ps.BeginInvoke()
+        Start-Sleep -Seconds $AfterSeconds
+        $wasRunning = -not $async.IsCompleted
+        $clock = [System.Diagnostics.Stopwatch]::StartNew()
+        $ps.Stop()
+        $clock.Stop()
+        $result = [pscustomobject]@{ WasRunning = $wasRunning; StopSeconds = $clock.Elapsed.TotalSeconds; State = $ps.InvocationStateInfo.State }
+        $ps.Dispose()
+        $result
+    }
+}
+
+Describe 'When the target exits mid-operation' {
+    BeforeEach {
+        $script:target = Start-TestTarget
+        Send-TestTarget $target 'leak 1500000' | Out-Null
+        $script:folder = Join-Path $TestDrive ([guid]::NewGuid().ToString('N'))
+        New-Item -ItemType Directory $folder | Out-Null
+    }
+    AfterEach { $script:target | Stop-TestTarget }
+
+    It 'a live heap snapshot ends with TargetExited' {
+        $killer = Start-DelayedCommand 1.0 "kill -9 $($target.ProcessId)"
+        $snapshot = New-HeapSnapshot -ProcessId $target.ProcessId -ErrorVariable err -ErrorAction SilentlyContinue
+        $killer.WaitForExit()
+        $snapshot | Should -BeNullOrEmpty
+        $err | Should -HaveCount 1
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'TargetExited,*'
+        $err[0].TargetObject | Should -Be $target.ProcessId
+    }
+
+    It 'a dump ends with a specific error and leaves no file behind' {
+        $killer = Start-DelayedCommand 0.3 "kill -9 $($target.ProcessId)"
+        $dump = New-MemoryDump -ProcessId $target.ProcessId -Path $folder -ErrorVariable err -ErrorAction SilentlyContinue
+        $killer.WaitForExit()
+        $dump | Should -BeNullOrEmpty
+        $err | Should -HaveCount 1
+        $err[0].FullyQualifiedErrorId | Should -BeIn @('TargetExited,MemoryOps.Commands.NewMemoryDumpCommand', 'ProcessNotFound,MemoryOps.Commands.NewMemoryDumpCommand')
+        Get-ChildItem $folder -Force | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'Ctrl+C at every long step' {
+    BeforeAll {
+        $script:target = Start-TestTarget
+        Send-TestTarget $target 'leak 1500000' | Out-Null
+        Send-TestTarget $target 'churn on' | Out-Null
+        $script:dumpFolder = Join-Path $TestDrive 'dumps'
+        New-Item -ItemType Directory $dumpFolder | Out-Null
+        $script:bigDump = (New-MemoryDump -ProcessId $target.ProcessId -Path (Join-Path $TestDrive 'big.dmp')).Path
+    }
+    AfterAll { $script:target | Stop-TestTarget }
+
+    It 'stops <Name> within seconds and ends its session in the target' -ForEach @(
+        @{ Name = 'Get-GcCounter -Continuous'; Script = 'param($p) Get-GcCounter -ProcessId $p -Continuous'; After = 2.5 }
+        @{ Name = 'Get-GcEvent -Continuous'; Script = 'param($p) Get-GcEvent -ProcessId $p -Continuous'; After = 2.5 }
+        @{ Name = 'a live heap snapshot'; Script = 'param($p) New-HeapSnapshot -ProcessId $p'; After = 1.0 }
+    ) {
+        $r = Invoke-AndStop -Script $Script -Arguments $target.ProcessId -AfterSeconds $After
+        $r.WasRunning | Should -BeTrue -Because 'the stop must land while the work runs'
+        $r.StopSeconds | Should -BeLessThan 12
+        $r.State | Should -Be 'Stopped'
+        Wait-TestTargetSessionsClosed $target | Should -Be 'OK sessions enabled='
+        Send-TestTarget $target 'count' | Should -BeLike 'OK*' -Because 'the target runs on'
+    }
+
+    It 'stops writing a dump, waits for createdump and deletes the partial file' {
+        $r = Invoke-AndStop -Script 'param($p, $d) New-MemoryDump -ProcessId $p -Path $d' -Arguments $target.ProcessId, $dumpFolder -AfterSeconds 0.3
+        $r.WasRunning | Should -BeTrue
+        $r.StopSeconds | Should -BeLessThan 30
+        Get-ChildItem $dumpFolder -Force | Should -BeNullOrEmpty
+        Send-TestTarget $target 'count' | Should -BeLike 'OK*'
+    }
+
+    It 'stops reading a dump' {
+        $r = Invoke-AndStop -Script 'param($d) New-HeapSnapshot -DumpPath $d' -Arguments $bigDump -AfterSeconds 1.5
+        $r.WasRunning | Should -BeTrue
+        $r.StopSeconds | Should -BeLessThan 10
+        $r.State | Should -Be 'Stopped'
+    }
+
+    It 'stops waiting for another writer''s baseline lock, and saves nothing' {
+        $store = Join-Path $TestDrive 'store'
+        New-Item -ItemType Directory $store | Out-Null
+        # Hold the lock the way a second writer would (an exclusive open of the lock file).
+        $lock = [System.IO.File]::Open((Join-Path $store 'held.baseline.lock'), 'OpenOrCreate', 'ReadWrite', 'None')
+        try {
+            $r = Invoke-AndStop -Script 'param($s) [MemoryOps.HeapSnapshot]@{ TotalBytes = 1 } | Save-MemoryBaseline -Name held -Store $s' -Arguments $store -AfterSeconds 1.0
+            $r.WasRunning | Should -BeTrue
+            $r.StopSeconds | Should -BeLessThan 2
+            Test-Path (Join-Path $store 'held.baseline.json.gz') | Should -BeFalse
+        } finally { $lock.Dispose() }
+    }
+}
+
+Describe 'Load' {
+    BeforeAll {
+        $script:targets = 1..8 | ForEach-Object { Start-TestTarget }
+    }
+    AfterAll { $script:targets | Stop-TestTarget }
+
+    It 'serves eight counter sessions against one target at once' {
+        $jobs = 1..8 | ForEach-Object {
+            Start-ThreadJob -ArgumentList $env:MEMORYOPS_MODULE_PATH, $targets[0].ProcessId -ScriptBlock {
+                param($ModulePath, $ProcessId)
+                Import-Module $ModulePath
+                Get-GcCounter -ProcessId $ProcessId -Counter gc-heap-size, alloc-rate -MaxSamples 3
+            }
+        }
+        $done = $jobs | Wait-Job -Timeout 120
+        $done | Should -HaveCount 8
+        foreach ($job in $jobs) {
+            $samples = $job | Receive-Job -ErrorVariable jobErrors
+            $jobErrors | Should -BeNullOrEmpty
+            ($samples | Where-Object Name -eq 'gc-heap-size') | Should -HaveCount 3
+            ($samples | Where-Object Name -eq 'alloc-rate') | Should -HaveCount 3
+        }
+        $jobs | Remove-Job -Force
+        Wait-TestTargetSessionsClosed $targets[0] | Should -Be 'OK sessions enabled='
+    }
+
+    It 'serves one counter session against eight targets' {
+        $samples = $targets | Get-GcCounter -Counter gc-heap-size -MaxSamples 2
+        ($samples | Group-Object ProcessId).Count | Should -Be 8
+        $samples | Group-Object ProcessId | ForEach-Object { $_.Count | Should -Be 2 }
+        foreach ($t in $targets) { Wait-TestTargetSessionsClosed $t | Should -Be 'OK sessions enabled=' }
+    }
+}
+
+Describe 'Soak' {
+    BeforeAll {
+        $script:target = Start-TestTarget
+        Send-TestTarget $target 'churn on' | Out-Null
+        $script:seconds = if ($env:MEMORYOPS_SOAK_SECONDS) { [int]$env:MEMORYOPS_SOAK_SECONDS } else { 30 }
+    }
+    AfterAll { $script:target | Stop-TestTarget }
+
+    It 'collects every sample of a long -Continuous session, and the collector''s own memory stays flat' {
+        $self = Get-Process -Id $PID
+        # Warm up (JIT, first session), then measure from a settled state.
+        Get-GcCounter -ProcessId $target.ProcessId -Counter gc-heap-size -MaxSamples 2 | Out-Null
+        [GC]::Collect(); [GC]::WaitForPendingFinalizers(); [GC]::Collect()
+        $heapBefore = [GC]::GetTotalMemory($true)
+        $self.Refresh(); $rssBefore = $self.WorkingSet64
+
+        $script:heapSamples = [System.Collections.Generic.List[long]]::new()
+        $samples = Get-GcCounter -ProcessId $target.ProcessId -Counter gc-heap-size, alloc-rate -Interval 1 -Duration $seconds |
+            ForEach-Object { if ($_.Name -eq 'alloc-rate') { $script:heapSamples.Add([GC]::GetTotalMemory($false)) }; $_ }
+
+        [GC]::Collect(); [GC]::WaitForPendingFinalizers(); [GC]::Collect()
+        $heapAfter = [GC]::GetTotalMemory($true)
+        $self.Refresh(); $rssAfter = $self.WorkingSet64
+
+        # No sample lost: one per second per counter, in order, without gaps.
+        foreach ($name in 'gc-heap-size', 'alloc-rate') {
+            $series = @($samples | Where-Object Name -eq $name)
+            $series.Count | Should -BeGreaterOrEqual ($seconds - 2)
+            for ($i = 1; $i -lt $series.Count; $i++) {
+                ($series[$i].Timestamp - $series[$i - 1].Timestamp).TotalSeconds | Should -BeLessThan 1.9 -Because "sample $i of $name follows the one before by one interval"
+            }
+        }
+        Write-Host ("    soak {0} s: managed heap {1:N1} -> {2:N1} MB, RSS {3:N1} -> {4:N1} MB" -f $seconds, ($heapBefore / 1MB), ($heapAfter / 1MB), ($rssBefore / 1MB), ($rssAfter / 1MB))
+        ($heapAfter - $heapBefore) | Should -BeLessThan 8MB -Because 'a memory tool must not leak: the managed heap after a full GC stays where it was'
+        ($rssAfter - $rssBefore) | Should -BeLessThan 64MB
+        Wait-TestTargetSessionsClosed $target | Should -Be 'OK sessions enabled='
+    }
+}
+
+Describe 'Safety' {
+    BeforeAll {
+        $script:target = Start-TestTarget
+        Send-TestTarget $target 'leak 1000' | Out-Null
+        $script:snapshot = New-HeapSnapshot -ProcessId $target.ProcessId
+    }
+    AfterAll { $script:target | Stop-TestTarget }
+
+    It 'never writes through a symbolic link planted at an output path: <Name>' -ForEach @(
+        @{ Name = 'Export-HeapSnapshot'; Write = { param($path, $s, $t) $s | Export-HeapSnapshot -Path $path -Force } }
+        @{ Name = 'New-MemoryDump'; Write = { param($path, $s, $t) New-MemoryDump -ProcessId $t -Type Triage -Path $path -Force } }
+    ) {
+        $victim = Join-Path $TestDrive "victim-$Name.txt"
+        Set-Content $victim 'precious'
+        $link = Join-Path $TestDrive "link-$Name"
+        New-Item -ItemType SymbolicLink -Path $link -Target $victim | Out-Null
+        & $Write $link $snapshot $target.ProcessId | Out-Null
+        Get-Content $victim | Should -Be 'precious'
+        (Get-Item $link -Force).LinkType | Should -BeNullOrEmpty -Because 'the link was replaced by a new owner-only file'
+        (Get-Item $link).UnixMode | Should -Be '-rw-------'
+    }
+
+    It 'never writes a baseline through a symbolic link planted in the store' {
+        $store = Join-Path $TestDrive 'linked-store'
+        New-Item -ItemType Directory $store | Out-Null
+        $victim = Join-Path $TestDrive 'victim-baseline.txt'
+        Set-Content $victim 'precious'
+        New-Item -ItemType SymbolicLink -Path (Join-Path $store 'orders.baseline.json.gz') -Target $victim | Out-Null
+        # The link points at a file that is not a baseline: it is refused as unreadable and nothing is written.
+        { $snapshot | Save-MemoryBaseline -Name orders -Store $store -ErrorAction Stop } | Should -Throw '*cannot be read*'
+        Get-Content $victim | Should -Be 'precious'
+    }
+
+    It 'keeps earlier baselines intact when the disk fills while a baseline is written' {
+        $small = Join-Path $TestDrive 'small-store'
+        New-Item -ItemType Directory $small | Out-Null
+        mount -t tmpfs -o size=256k tmpfs $small
+        if ($LASTEXITCODE -ne 0) { throw 'this test needs root to mount a small tmpfs' }
+        try {
+            $tiny = [MemoryOps.HeapSnapshot]@{ Source = 'Process'; TotalBytes = 1; Timestamp = [datetime]::UtcNow }
+            $tiny | Save-MemoryBaseline -Name orders -Store $small
+            $before = Get-FileHash (Join-Path $small 'orders.baseline.json.gz')
+            # A snapshot too big for what is left: random type names do not compress.
+            $big = [MemoryOps.HeapSnapshot]@{ Source = 'Process'; TotalBytes = 2; Timestamp = [datetime]::UtcNow }
+            foreach ($i in 1..20000) { $big.Types.Add([MemoryOps.HeapTypeStat]@{ TypeName = [guid]::NewGuid().ToString(); Count = $i; TotalBytes = $i * 24 }) }
+            $err = $null
+            try { $big | Save-MemoryBaseline -Name orders -Store $small } catch { $err = $_ }
+            $err | Should -Not -BeNullOrEmpty
+            $err.FullyQualifiedErrorId | Should -BeLike 'InsufficientSpace,*'
+            $err.Exception.Message | Should -BeLike '*disk is full*'
+            (Get-FileHash (Join-Path $small 'orders.baseline.json.gz')).Hash | Should -Be $before.Hash
+            Get-ChildItem $small -Force -Filter '*.tmp' | Should -BeNullOrEmpty
+            (Get-MemoryBaseline -Name orders -Store $small -History) | Should -HaveCount 1
+        } finally { umount $small }
+    }
+}
