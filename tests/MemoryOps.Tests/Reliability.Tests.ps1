@@ -9,8 +9,12 @@ BeforeAll {
     function Invoke-AndStop {
         <# Runs a script in its own runspace, then stops it after a delay the way Ctrl+C does (StopProcessing). #>
         param([Parameter(Mandatory)] [string] $Script, [object[]] $Arguments = @(), [Parameter(Mandatory)] [double] $AfterSeconds)
-        $ps = [powershell]::Create()
-        $null = $ps.AddScript("Import-Module '$env:MEMORYOPS_MODULE_PATH'").AddStatement().AddScript($Script)
+        # One command in a runspace that has the module (not a batch of statements: a stopped batch would
+        # still try to start its next statement on a closed runspace).
+        $state = [initialsessionstate]::CreateDefault2()
+        $state.ImportPSModule($env:MEMORYOPS_MODULE_PATH)
+        $ps = [powershell]::Create($state)
+        $null = $ps.AddScript($Script)
         foreach ($a in $Arguments) { $null = $ps.AddArgument($a) }
         $async = $ps.BeginInvoke()
         Start-Sleep -Seconds $AfterSeconds
@@ -234,5 +238,41 @@ Describe 'Safety' {
             Get-ChildItem $small -Force -Filter '*.tmp' | Should -BeNullOrEmpty
             (Get-MemoryBaseline -Name orders -Store $small -History) | Should -HaveCount 1
         } finally { umount $small }
+    }
+}
+
+Describe 'A process owned by another user' {
+    BeforeAll {
+        $script:target = Start-TestTarget   # runs as this (root) user
+        $script:user = 'memoryops-probe'
+        id $user 2>$null | Out-Null
+        if ($LASTEXITCODE -ne 0) { useradd --system --no-create-home --shell /usr/sbin/nologin $user; if ($LASTEXITCODE -ne 0) { throw 'this test needs root to create a user' } }
+        # The unprivileged user runs this same PowerShell: its folder (under root's NuGet cache) is bind-mounted
+        # where that user can read it.
+        $script:pwshDir = Split-Path ([psobject].Assembly.Location)
+        $script:mount = Join-Path ([IO.Path]::GetTempPath()) "memoryops-pwsh-$PID"
+        New-Item -ItemType Directory $mount -Force | Out-Null
+        mount --bind $pwshDir $mount
+        if ($LASTEXITCODE -ne 0) { throw 'this test needs root to bind-mount PowerShell for another user' }
+        $script:userHome = Join-Path ([IO.Path]::GetTempPath()) "memoryops-home-$PID"
+        New-Item -ItemType Directory $userHome -Force | Out-Null
+        chown $user $userHome
+    }
+    AfterAll {
+        umount $script:mount
+        Remove-Item $script:mount, $script:userHome -Recurse -Force -ErrorAction SilentlyContinue
+        $script:target | Stop-TestTarget
+    }
+
+    It 'gets a clear AccessDenied error that says whose process it is and what to do' {
+        $script = "Import-Module '$env:MEMORYOPS_MODULE_PATH'; Get-DotNetProcess -Id $($target.ProcessId) -ErrorVariable e -ErrorAction SilentlyContinue; " +
+                  "`$e[0].FullyQualifiedErrorId; `$e[0].CategoryInfo.Category; `$e[0].Exception.Message; " +
+                  "(Get-DotNetProcess).ProcessId -contains $($target.ProcessId)"
+        $out = runuser -u $user -- env "HOME=$userHome" "DOTNET_CLI_HOME=$userHome" dotnet "$mount/pwsh.dll" -NoProfile -NonInteractive -Command $script 2>&1
+        $LASTEXITCODE | Should -Be 0 -Because ($out -join "`n")
+        $out[0] | Should -BeLike 'AccessDenied,*'
+        $out[1] | Should -Be 'PermissionDenied'
+        $out[2] | Should -BeLike "*process $($target.ProcessId)*denied*Run as the user that owns the process (root) or as root*"
+        $out[3] | Should -Be 'False' -Because 'a process the user cannot diagnose is not listed'
     }
 }

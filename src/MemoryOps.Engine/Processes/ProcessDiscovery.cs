@@ -22,16 +22,20 @@ namespace MemoryOps.Engine.Processes
         {
             var pids = DiagnosticsClient.GetPublishedProcesses().Distinct().ToArray();
             var found = new DotNetProcessInfo?[pids.Length];
+            var skipped = new string?[pids.Length];
             Parallel.For(0, pids.Length, i =>
             {
                 try { found[i] = Describe(pids[i]); }
-                catch (MemoryOpsException e) { verbose?.Invoke($"Skipping PID {pids[i]}: {e.Message}"); }
+                catch (MemoryOpsException e) { skipped[i] = e.Message; }
                 // One odd socket in the temp folder must never cost the user the whole list.
                 catch (Exception e) when (e is SocketException || e is IOException || e is InvalidDataException || e is UnauthorizedAccessException)
                 {
-                    verbose?.Invoke($"Skipping PID {pids[i]}: {e.Message}");
+                    skipped[i] = e.Message;
                 }
             });
+            // Told here, on the caller's thread: a cmdlet may only write from its own pipeline thread.
+            for (int i = 0; i < pids.Length; i++)
+                if (skipped[i] != null) verbose?.Invoke($"Skipping PID {pids[i]}: {skipped[i]}");
             return found.Where(p => p != null).Select(p => p!).OrderBy(p => p.ProcessId).ToList();
         }
 
