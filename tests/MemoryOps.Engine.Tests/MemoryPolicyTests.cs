@@ -43,7 +43,7 @@ namespace MemoryOps.Engine.Tests
 
         [Theory]
         [InlineData(@"{ ""rules"": [ { ""counter"": ""x"", ""maximum"": ""lots"" } ] }", "rule 1, field 'Maximum'")]
-        [InlineData(@"{ ""rules"": [ { ""name"": ""a"", ""counter"": ""x"", ""maximum"": 1 }, { ""name"": ""b"", ""counter"": ""x"", ""maxium"": 1 } ] }", "rule 2 ('b'), field 'maxium': is not a rule field")]
+        [InlineData(@"{ ""rules"": [ { ""name"": ""a"", ""counter"": ""x"", ""maximum"": 1 }, { ""name"": ""b"", ""counter"": ""x"", ""maxium"": 1 } ] }", "rule 2 ('b'), field 'maxium' is not a rule field")]
         [InlineData(@"{ ""rules"": [ { ""counter"": ""x"" } ] }", "field 'Maximum'")]
         [InlineData(@"{ ""rules"": [ { ""typeName"": ""x"", ""counter"": ""y"", ""maximum"": 1 } ] }", "not both")]
         [InlineData(@"{ ""rules"": [ { ""counter"": ""x"", ""maximum"": 1, ""statistic"": ""Median"" } ] }", "'Median' is not one of Last, Mean, Max, Min, P95")]

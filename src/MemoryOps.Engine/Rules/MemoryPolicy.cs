@@ -76,7 +76,8 @@ namespace MemoryOps.Engine.Rules
             string nameForErrors = fields.Keys.Cast<object>().Where(k => string.Equals(k?.ToString(), "Name", StringComparison.OrdinalIgnoreCase))
                                          .Select(k => fields[k]?.ToString()).FirstOrDefault() is string n && n.Length > 0 ? $"rule {index} ('{n}')" : $"rule {index}";
             MemoryOpsException Bad(string field, string what) =>
-                new MemoryOpsException(FailureKind.InvalidData, $"The policy file '{file}', {nameForErrors}, field '{field}': {what}", file);
+                new MemoryOpsException(FailureKind.InvalidData,
+                    $"The policy file '{file}', {nameForErrors}, field '{field}'" + (what.StartsWith("is ", StringComparison.Ordinal) ? " " : ": ") + what, file);
 
             var rule = new MemoryRule();
             string? currentField = null;
