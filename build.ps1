@@ -48,7 +48,14 @@ function Invoke-Build {
     if (Test-Path $moduleDir) { Remove-Item $moduleDir -Recurse -Force }
     New-Item -ItemType Directory -Path $moduleDir | Out-Null
     # Managed assemblies only: TraceEvent's amd64/x86/arm64 folders hold Windows-only native files the module never loads on Linux.
-    Get-ChildItem $publish -File | Where-Object Extension -in '.dll', '.pdb', '.json' | Copy-Item -Destination $moduleDir
+    # Not shipped either: ClrMD's symbol-server sign-in (Azure.*, MSAL, System.ClientModel, AntiSSRF and their helpers;
+    # MemoryOps never downloads symbols: it reads the DAC beside the runtime or from -RuntimePath) and TraceEvent's
+    # Windows COM interop. The whole Pester suite runs against this layout, so a missing file would show there.
+    $notShipped = 'Azure.*', 'Microsoft.Identity.*', 'Microsoft.IdentityModel.*', 'System.ClientModel.dll', 'Microsoft.Security.AntiSSRF.dll',
+                  'System.Memory.Data.dll', 'System.Security.Cryptography.ProtectedData.dll', 'Dia2Lib.dll', 'TraceReloggerLib.dll'
+    Get-ChildItem $publish -File | Where-Object Extension -in '.dll', '.pdb', '.json' |
+        Where-Object { $name = $_.Name; -not ($notShipped | Where-Object { $name -like $_ }) } |
+        Copy-Item -Destination $moduleDir
     Copy-Item (Join-Path $root 'MemoryOps.psd1') $moduleDir
     Copy-Item (Join-Path $root 'src/MemoryOps/MemoryOps.Format.ps1xml') $moduleDir
     Invoke-Docs
