@@ -23,6 +23,7 @@ BeforeAll {
         $ps.Stop()
         $clock.Stop()
         $result = [pscustomobject]@{ WasRunning = $wasRunning; StopSeconds = $clock.Elapsed.TotalSeconds; State = $ps.InvocationStateInfo.State }
+        Write-Host ("    stopped in {0:N2} s" -f $result.StopSeconds)
         $ps.Dispose()
         $result
     }
