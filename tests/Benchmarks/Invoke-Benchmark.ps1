@@ -102,20 +102,30 @@ function Invoke-GcDumpAnchor {
     try {
         $c = Invoke-Measured @($gcdump.Path, 'collect', '-p', "$ProcessId", '-o', $file)
         $r = Invoke-Measured @($gcdump.Path, 'report', $file)
-        [pscustomobject]@{ Wall = $c.Wall + $r.Wall; PeakMB = [Math]::Max($c.PeakMB, $r.PeakMB); CollectWall = $c.Wall; CollectPeakMB = $c.PeakMB; ReportWall = $r.Wall; Output = $r.Output }
+        [pscustomobject]@{ Wall = $c.Wall + $r.Wall; PeakMB = [Math]::Max($c.PeakMB, $r.PeakMB); CpuSeconds = $c.CpuSeconds + $r.CpuSeconds; CollectWall = $c.Wall; CollectPeakMB = $c.PeakMB; ReportWall = $r.Wall; Output = $r.Output }
     } finally { Remove-Item $file -ErrorAction SilentlyContinue }
+}
+
+function Measure-TargetCpuOf {
+    <# Runs $Script and adds the CPU seconds the target spent meanwhile (its GC and heap walk, its event writing). #>
+    param([int] $ProcessId, [scriptblock] $Script)
+    $c0 = Get-ProcCpuSeconds $ProcessId
+    $r = & $Script
+    $r | Add-Member -NotePropertyName TargetCpu -NotePropertyValue ((Get-ProcCpuSeconds $ProcessId) - $c0) -PassThru
 }
 
 function Invoke-LiveSnapshotScenario {
     param($Target, [int] $RunCount, [switch] $NoWarmUp, [switch] $Warm)
     $tpid = $Target.ProcessId
     $alt = Invoke-Alternating -Name 'live snapshot' -Runs $RunCount -NoWarmUp:$NoWarmUp `
-        -A { Invoke-FreshPwsh "`$s = New-HeapSnapshot -ProcessId $tpid; 'OBJECTS ' + `$s.ObjectCount + ' TYPES ' + `$s.Types.Count" } `
-        -B { Invoke-GcDumpAnchor $tpid }
+        -A { Measure-TargetCpuOf $tpid { Invoke-FreshPwsh "`$s = New-HeapSnapshot -ProcessId $tpid; 'OBJECTS ' + `$s.ObjectCount + ' TYPES ' + `$s.Types.Count" } } `
+        -B { Measure-TargetCpuOf $tpid { Invoke-GcDumpAnchor $tpid } }
     $objects = if (($alt.A[-1].Output -join "`n") -match 'OBJECTS (\d+) TYPES (\d+)') { [long]$Matches[1], [long]$Matches[2] } else { 0, 0 }
     $result = [ordered]@{ A = Get-RunSummary $alt.A; B = Get-RunSummary $alt.B; Objects = $objects[0]; Types = $objects[1]
         GcDumpCollect = Get-Median ($alt.B | ForEach-Object CollectWall); GcDumpReport = Get-Median ($alt.B | ForEach-Object ReportWall)
-        GcDumpCollectPeakMB = Get-Median ($alt.B | ForEach-Object CollectPeakMB) }
+        GcDumpCollectPeakMB = Get-Median ($alt.B | ForEach-Object CollectPeakMB)
+        TargetCpuA = Get-Median ($alt.A | ForEach-Object TargetCpu); TargetCpuB = Get-Median ($alt.B | ForEach-Object TargetCpu)
+        CollectorCpuA = Get-Median ($alt.A | ForEach-Object CpuSeconds); CollectorCpuB = Get-Median ($alt.B | ForEach-Object CpuSeconds) }
     if ($Warm) {
         $warmRuns = @(1..$RunCount | ForEach-Object { Measure-InSession { New-HeapSnapshot -ProcessId $tpid } })
         $result.Warm = Get-RunSummary $warmRuns
@@ -179,10 +189,16 @@ $mainTarget = $null
 try {
     Step "bare pwsh start-up and module import ($([Math]::Max($Runs, 5)) runs each)"
     if ('Import' -in $Scenario) {
+        # An empty script module shows what the first Import-Module of any module costs in a fresh pwsh.
+        $empty = Join-Path $work 'Empty/Empty.psd1'
+        New-Item -ItemType Directory (Split-Path $empty) | Out-Null
+        Set-Content (Join-Path $work 'Empty/Empty.psm1') ''
+        Set-Content $empty "@{ RootModule = 'Empty.psm1'; ModuleVersion = '1.0.0'; GUID = '$([guid]::NewGuid())'; FunctionsToExport = @() }"
+        $emptyRuns = [Collections.Generic.List[object]]::new()
         $alt = Invoke-Alternating -Name 'import' -Runs ([Math]::Max($Runs, 5)) `
             -A { Invoke-Measured @($pwshDll, '-NoProfile', '-NonInteractive', '-c', "Import-Module '$ModulePath'") } `
-            -B { Invoke-Measured @($pwshDll, '-NoProfile', '-NonInteractive', '-c', 'exit') }
-        $results.Import = [pscustomobject]@{ A = Get-RunSummary $alt.A; B = Get-RunSummary $alt.B }
+            -B { $emptyRuns.Add((Invoke-Measured @($pwshDll, '-NoProfile', '-NonInteractive', '-c', "Import-Module '$empty'"))); Invoke-Measured @($pwshDll, '-NoProfile', '-NonInteractive', '-c', 'exit') }
+        $results.Import = [pscustomobject]@{ A = Get-RunSummary $alt.A; B = Get-RunSummary $alt.B; Empty = Get-RunSummary ($emptyRuns | Select-Object -Last ([Math]::Max($Runs, 5))) }
     }
     $bare = if ($results.Contains('Import')) { $results.Import.B.Wall } else { [double]::NaN }
 
@@ -363,6 +379,7 @@ if ($results.Contains('Live')) {
     $countsOk = -not ($r.Counts | Where-Object { $_.MemoryOps -ne $_.GcDump })
     L "| live heap snapshot → per-type stats | ``dotnet-gcdump collect`` + ``report`` | $(F2 $r.A.Wall) s / $(F0 $r.A.PeakMB) MB | $(F2 $r.Warm.Wall) s / $(F0 $r.Warm.PeakMB) MB | $(F2 $r.B.Wall) s ($(F2 $r.GcDumpCollect) + $(F2 $r.GcDumpReport)) / $(F0 $r.B.PeakMB) MB | $(F2 $rw); $(F2 $rww) | $(F2 $rp); $(F2 $rpw) | wall ≤ 0.35×, peak ≤ 0.1×, same counts | wall fresh $(Verdict ($rw -le 0.35)), warm $(Verdict ($rww -le 0.35)); peak fresh $(Verdict ($rp -le 0.1)), warm $(Verdict ($rpw -le 0.1)); counts $(Verdict $countsOk) |"
     $notes.Add("Live snapshot counts (MemoryOps vs dotnet-gcdump report): " + (($r.Counts | ForEach-Object { "$($_.TypeName) $('{0:N0}' -f $_.MemoryOps) vs $('{0:N0}' -f $_.GcDump)" }) -join '; ') + ". Heap: $('{0:N0}' -f $r.Objects) objects, $($r.Types) types.")
+    $notes.Add("Live snapshot, where the time goes (medians per run): the target spent $(F2 $r.TargetCpuA) s of CPU (its induced full GC and writing the heap's events) while MemoryOps ran, $(F2 $r.TargetCpuB) s while dotnet-gcdump did; the collecting process used $(F2 $r.CollectorCpuA) s of CPU (MemoryOps, fresh pwsh) vs $(F2 $r.CollectorCpuB) s (dotnet-gcdump collect + report).")
 }
 if ($results.Contains('DumpRead')) {
     $r = $results.DumpRead
@@ -400,6 +417,7 @@ if ($results.Contains('Import')) {
     $imp = $results.Import
     $net = ($imp.A.Wall - $imp.B.Wall) * 1000
     L "| module import in a fresh pwsh, minus bare start-up | — | $(F0 $net) ms (import $(F2 $imp.A.Wall) s − bare $(F2 $imp.B.Wall) s) / $(F0 $imp.A.PeakMB) MB | — | — | — | — | ≤ 300 ms | $(Verdict ($net -le 300)) |"
+    $notes.Add("Module import: importing an empty script module in a fresh pwsh costs $(F0 (($imp.Empty.Wall - $imp.B.Wall) * 1000)) ms over bare start-up (the first Import-Module's own cost, whatever the module); MemoryOps adds $(F0 (($imp.A.Wall - $imp.Empty.Wall) * 1000)) ms to that.")
 }
 L
 foreach ($n in $notes) { L "- $n" }
