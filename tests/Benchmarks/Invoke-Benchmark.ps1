@@ -422,6 +422,28 @@ if ($results.Contains('Import')) {
 L
 foreach ($n in $notes) { L "- $n" }
 L
+L '## Where the time and memory go (what limits the unmet goals)'
+L
+$bareS = if ($results.Contains('Import')) { $results.Import.B.Wall } else { [double]::NaN }
+$importS = if ($results.Contains('Import')) { $results.Import.A.Wall - $results.Import.B.Wall } else { [double]::NaN }
+$bareMB = if ($results.Contains('Import')) { $results.Import.A.PeakMB } else { [double]::NaN }
+L "- **A fresh pwsh pays $(F2 ($bareS + $importS)) s before the first cmdlet runs** (bare start-up $(F2 $bareS) s + module import $(F2 $importS) s) and holds $(F0 $bareMB) MB with the module imported and nothing collected. Every fresh ratio carries that: it is the floor of the fresh wall ratios below and of the fresh memory ratios (against the anchor's whole peak)."
+if ($results.Contains('Live')) {
+    $r = $results.Live
+    L "- **Live snapshot**: warm, the cmdlet takes $(F2 $r.Warm.Wall) s and adds $(F0 $r.Warm.PeakMB) MB; dotnet-gcdump takes $(F2 $r.B.Wall) s and peaks at $(F0 $r.B.PeakMB) MB. The target itself spends $(F2 $r.TargetCpuA) s of CPU per snapshot (the induced blocking gen-2 GC and writing every node and edge into EventPipe; dotnet-gcdump's sessions cost it $(F2 $r.TargetCpuB) s): that part is the runtime's and the same whoever collects, so even a collector costing nothing would stay at ≥ $(F2 (Ratio $r.TargetCpuA $r.B.Wall)) of the anchor's wall. Fresh memory is pwsh's own $(F0 $bareMB) MB plus the walk's; the walk's part (warm) is $(F2 (Ratio $r.Warm.PeakMB $r.B.PeakMB))× the anchor's peak."
+}
+if ($results.Contains('DumpRead')) {
+    $r = $results.DumpRead
+    L "- **Dump read**: warm $(F2 $r.Warm.Wall) s against SOS's $(F2 $r.B.Wall) s. Fresh = $(F2 ($bareS + $importS)) s of pwsh and import + the read; the read itself opens the dump and creates the DAC runtime (~0.2 s) and walks every object from 1 MB block reads."
+}
+if ($results.Contains('DumpWrite')) {
+    $r = $results.DumpWrite
+    L "- **Dump write**: both sides ask the runtime to run createdump, which writes the file; the work is the same, so fresh MemoryOps differs from the anchor by about pwsh's start-up and import, and warm by $(F2 ($r.Warm.Wall - $r.B.Wall)) s (a dotnet-dump process starts faster than pwsh:  s in all for the anchor)."
+}
+if ($results.Contains('Counters')) {
+    L "- **First counter sample**: the runtime stamps the first value about 1.0 s after the session starts, but EventPipe writes the tail of that first burst without a following sequence point, and TraceEvent holds events after the last sequence point until more data arrives (dotnet/runtime#76704) — in most runs one more interval. Measured once while preparing this benchmark (not by this script), with a bare TraceEvent reader on the same providers outside MemoryOps (TraceEvent 4.0.0, which MemoryOps uses, and 3.1.21) and with the engine's CounterSession alone: values stamped 1.00 s were delivered at 1.1 s in some runs and at 2.1 s in others. dotnet-counters monitor draws its first table as soon as any value of the requested counters arrives; fresh MemoryOps also pays pwsh start-up and import first."
+}
+L
 if ($results.Contains('Synthetic')) {
     L "## Synthetic $('{0:N0}' -f $SyntheticTypes)-type snapshots (warm session, medians of $([Math]::Max($Runs, 5)) runs)"
     L
