@@ -438,7 +438,7 @@ if ($results.Contains('DumpRead')) {
 }
 if ($results.Contains('DumpWrite')) {
     $r = $results.DumpWrite
-    L "- **Dump write**: both sides ask the runtime to run createdump, which writes the file; the work is the same, so fresh MemoryOps differs from the anchor by about pwsh's start-up and import, and warm by $(F2 ($r.Warm.Wall - $r.B.Wall)) s (a dotnet-dump process starts faster than pwsh:  s in all for the anchor)."
+    L "- **Dump write**: both sides ask the runtime to run createdump, which writes the file; the work is the same, so fresh MemoryOps differs from the anchor by about pwsh's start-up and import, and warm by $(F2 ($r.Warm.Wall - $r.B.Wall)) s (the anchor, process start included, takes $(F2 $r.B.Wall) s)."
 }
 if ($results.Contains('Counters')) {
     L "- **First counter sample**: the runtime stamps the first value about 1.0 s after the session starts, but EventPipe writes the tail of that first burst without a following sequence point, and TraceEvent holds events after the last sequence point until more data arrives (dotnet/runtime#76704) — in most runs one more interval. Measured once while preparing this benchmark (not by this script), with a bare TraceEvent reader on the same providers outside MemoryOps (TraceEvent 4.0.0, which MemoryOps uses, and 3.1.21) and with the engine's CounterSession alone: values stamped 1.00 s were delivered at 1.1 s in some runs and at 2.1 s in others. dotnet-counters monitor draws its first table as soon as any value of the requested counters arrives; fresh MemoryOps also pays pwsh start-up and import first."
