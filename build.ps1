@@ -123,8 +123,9 @@ function Invoke-Demo {
 }
 
 function Invoke-Bench {
+    $load = (Get-Content /proc/loadavg -ErrorAction SilentlyContinue) -split ' ' | Select-Object -First 1   # before the build loads the machine
     Invoke-Build
-    dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $root 'tests/Benchmarks/Invoke-Benchmark.ps1') -ModulePath (Join-Path $moduleDir 'MemoryOps.psd1')
+    dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $root 'tests/Benchmarks/Invoke-Benchmark.ps1') -ModulePath (Join-Path $moduleDir 'MemoryOps.psd1') -LoadBeforeBuild "$load"
     if ($LASTEXITCODE -ne 0) { Write-Host 'The benchmark failed.' -ForegroundColor Red; exit 1 }
 }
 

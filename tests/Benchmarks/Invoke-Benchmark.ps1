@@ -33,7 +33,9 @@ param(
     [ValidateSet('DumpWrite', 'DumpRead', 'Live', 'Counters', 'Cpu', 'Synthetic', 'Import', 'Scaling')]
     [string[]] $Scenario = @('DumpWrite', 'DumpRead', 'Live', 'Counters', 'Cpu', 'Synthetic', 'Import', 'Scaling'),
     [string] $OutputPath = (Join-Path $PSScriptRoot '../../docs/performance.md'),
-    [int] $SyntheticTypes = 50000
+    [int] $SyntheticTypes = 50000,
+    # The 1-minute load average before build.ps1 built the module (passed by build.ps1 -Task Bench).
+    [string] $LoadBeforeBuild = ''
 )
 
 $ErrorActionPreference = 'Stop'
@@ -358,7 +360,8 @@ L '# MemoryOps performance'
 L
 L "Measured by ``dotnet pwsh ./build.ps1 -Task Bench`` (tests/Benchmarks/Invoke-Benchmark.ps1) on $((Get-Date).ToUniversalTime().ToString('yyyy-MM-dd HH:mm')) UTC; the whole run took $('{0:N1}' -f $elapsed.TotalMinutes) min."
 L
-L "- Machine: $([Environment]::ProcessorCount) cores ($cpuModel), $mem GB memory, Linux $([Environment]::OSVersion.Version). Load average (1, 5, 15 min) at the start $($loadStart -join ' '), at the end $($loadEnd -join ' ')$(if ([double]$loadStart[0] -ge 0.8) { ' — **the machine was not quiet** (it is shared with other builds and tests): absolute times are inflated and noisier than on an idle machine; A and B alternate, so the ratios suffer less' })."
+$quietBefore = if ($LoadBeforeBuild) { [double]$LoadBeforeBuild } else { [double]$loadStart[0] }
+L "- Machine: $([Environment]::ProcessorCount) cores ($cpuModel), $mem GB memory, Linux $([Environment]::OSVersion.Version). Load average (1, 5, 15 min)$(if ($LoadBeforeBuild) { " before the build: $LoadBeforeBuild (1 min);" }) at the start of the measurements $($loadStart -join ' '), at the end $($loadEnd -join ' '). The benchmark itself keeps one or two processes busy (target and collector), so the load during the run is partly its own$(if ($quietBefore -ge 0.8) { '; **the machine was not quiet before the run** (it is shared with other builds and tests): absolute times are inflated and noisier than on an idle machine; A and B alternate, so the ratios suffer less' })."
 L "- Versions: .NET SDK $sdk, runtime $runtime, PowerShell $($PSVersionTable.PSVersion), MemoryOps $modVersion (commit $commit$dirty), dotnet-gcdump $($gcdump.Version), dotnet-dump $($dumpTool.Version), dotnet-counters $($counters.Version)."
 L "- Target: tests/TestTarget with $('{0:N0}' -f $Orders) leaked orders (an OrderStat and its key string each), managed heap $('{0:N0}' -f ($results.Heap / 1MB)) MB after a full GC$(if ($results.Contains('DumpSizeBytes')) { "; its Heap dump is $('{0:N0}' -f ($results.DumpSizeBytes / 1MB)) MB" })."
 L "- Method: MemoryOps (A) and the anchor (B) alternate A B A B on the same target state, one warm-up each, then $Runs measured runs each; the table shows medians. **Fresh** = a new ``pwsh -NoProfile -NonInteractive -c 'Import-Module …; <cmdlet>'`` process, as a user meets it (bare pwsh start-up below is included in its time); **warm** = the cmdlet in an already loaded session. Peak memory is the collecting process's maximum resident set size (/usr/bin/time); for warm runs it is what the cmdlet added to the session's peak (VmHWM reset through /proc/self/clear_refs). pwsh and the anchors run as ``dotnet <tool dll>`` from the pinned tool packages (one process each)."
