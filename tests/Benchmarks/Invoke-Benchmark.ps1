@@ -351,7 +351,7 @@ $cpuModel = ((Get-Content /proc/cpuinfo | Where-Object { $_ -like 'model name*' 
 $runtime = (& dotnet --list-runtimes | Where-Object { $_ -like 'Microsoft.NETCore.App *' } | ForEach-Object { ($_ -split ' ')[1] }) -join ', '
 $sdk = & dotnet --version
 $commit = (& git -C $root rev-parse --short HEAD 2>$null)
-$dirty = if (& git -C $root status --porcelain 2>$null) { ' (with uncommitted changes)' } else { '' }
+$dirty = if (& git -C $root status --porcelain -- . ':!docs/performance.md' 2>$null) { ' (with uncommitted changes)' } else { '' }
 $modVersion = (Import-PowerShellDataFile $ModulePath).ModuleVersion
 
 $md = [Text.StringBuilder]::new()
@@ -364,7 +364,7 @@ $quietBefore = if ($LoadBeforeBuild) { [double]$LoadBeforeBuild } else { [double
 L "- Machine: $([Environment]::ProcessorCount) cores ($cpuModel), $mem GB memory, Linux $([Environment]::OSVersion.Version). Load average (1, 5, 15 min)$(if ($LoadBeforeBuild) { " before the build: $LoadBeforeBuild (1 min);" }) at the start of the measurements $($loadStart -join ' '), at the end $($loadEnd -join ' '). The benchmark itself keeps one or two processes busy (target and collector), so the load during the run is partly its own$(if ($quietBefore -ge 0.8) { '; **the machine was not quiet before the run** (it is shared with other builds and tests): absolute times are inflated and noisier than on an idle machine; A and B alternate, so the ratios suffer less' })."
 L "- Versions: .NET SDK $sdk, runtime $runtime, PowerShell $($PSVersionTable.PSVersion), MemoryOps $modVersion (commit $commit$dirty), dotnet-gcdump $($gcdump.Version), dotnet-dump $($dumpTool.Version), dotnet-counters $($counters.Version)."
 L "- Target: tests/TestTarget with $('{0:N0}' -f $Orders) leaked orders (an OrderStat and its key string each), managed heap $('{0:N0}' -f ($results.Heap / 1MB)) MB after a full GC$(if ($results.Contains('DumpSizeBytes')) { "; its Heap dump is $('{0:N0}' -f ($results.DumpSizeBytes / 1MB)) MB" })."
-L "- Method: MemoryOps (A) and the anchor (B) alternate A B A B on the same target state, one warm-up each, then $Runs measured runs each; the table shows medians. **Fresh** = a new ``pwsh -NoProfile -NonInteractive -c 'Import-Module …; <cmdlet>'`` process, as a user meets it (bare pwsh start-up below is included in its time); **warm** = the cmdlet in an already loaded session. Peak memory is the collecting process's maximum resident set size (/usr/bin/time); for warm runs it is what the cmdlet added to the session's peak (VmHWM reset through /proc/self/clear_refs). pwsh and the anchors run as ``dotnet <tool dll>`` from the pinned tool packages (one process each)."
+L "- Method: MemoryOps (A) and the anchor (B) alternate A B A B on the same target state, one warm-up each, then $Runs measured runs each; the table shows medians. **Fresh** = a new ``pwsh -NoProfile -NonInteractive -c 'Import-Module …; <cmdlet>'`` process, as a user meets it (bare pwsh start-up below is included in its time); **warm** = the cmdlet in an already loaded session. Peak memory is the collecting process's maximum resident set size (/usr/bin/time); for warm runs it is what the cmdlet added to the session's peak (VmHWM reset through /proc/self/clear_refs; memory the session already held and its GC reuses does not show, so a warm figure can be near 0). pwsh and the anchors run as ``dotnet <tool dll>`` from the pinned tool packages (one process each)."
 L
 if ($results.Contains('Import')) {
     $imp = $results.Import
