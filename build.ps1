@@ -9,12 +9,14 @@
     Test   builds, runs the xunit engine tests and the Pester cmdlet tests, prints one closing line
            "N passed, N failed" for both suites together and exits non-zero on any failure.
     Demo   builds and runs the story on the bundled TestTarget.
+    Bench  builds and runs the side-by-side benchmarks against the Microsoft tools (tests/Benchmarks), writing
+           docs/performance.md (about 10 minutes).
 .EXAMPLE
     dotnet tool restore && dotnet pwsh ./build.ps1 -Task Test
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Docs', 'Test', 'Demo')]
+    [ValidateSet('Build', 'Docs', 'Test', 'Demo', 'Bench')]
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -127,9 +129,17 @@ function Invoke-Demo {
     if ($LASTEXITCODE -ne 0) { Write-Host 'The demo failed.' -ForegroundColor Red; exit 1 }
 }
 
+function Invoke-Bench {
+    $load = (Get-Content /proc/loadavg -ErrorAction SilentlyContinue) -split ' ' | Select-Object -First 1   # before the build loads the machine
+    Invoke-Build
+    dotnet pwsh -NoProfile -NonInteractive -File (Join-Path $root 'tests/Benchmarks/Invoke-Benchmark.ps1') -ModulePath (Join-Path $moduleDir 'MemoryOps.psd1') -LoadBeforeBuild "$load"
+    if ($LASTEXITCODE -ne 0) { Write-Host 'The benchmark failed.' -ForegroundColor Red; exit 1 }
+}
+
 switch ($Task) {
     'Build' { Invoke-Build }
     'Docs' { if (-not (Test-Path $moduleDir)) { Invoke-Build } else { Invoke-Docs } }
     'Test' { Invoke-Test }
     'Demo' { Invoke-Demo }
+    'Bench' { Invoke-Bench }
 }

@@ -22,9 +22,9 @@ namespace MemoryOps.Engine.Heap
     }
 
     /// <summary>
-    /// Per-type statistics of a dump's managed heap, read with ClrMD. The heap's segments are walked in
-    /// parallel, each worker filling its own <see cref="HeapStatsBuilder"/>, merged at the end; names are
-    /// resolved once per method table.
+    /// Per-type statistics of a dump's managed heap, read with ClrMD. Without a graph sink the heap's segments
+    /// are walked in parallel from bulk reads (<see cref="SegmentWalker"/>), each worker filling its own
+    /// <see cref="HeapStatsBuilder"/>, merged at the end; names are resolved once per method table.
     /// </summary>
     public static class DumpHeapReader
     {
@@ -124,21 +124,34 @@ namespace MemoryOps.Engine.Heap
             long totalLength = Math.Max(1, segments.Sum(s => (long)s.Length));
             long done = 0;
             var partials = new ConcurrentBag<(HeapStatsBuilder Stats, long[] Gens)>();
-            // Both cores when ClrMD says the runtime may be used from several threads; one otherwise.
-            Parallel.ForEach(segments, new ParallelOptions { CancellationToken = cancel, MaxDegreeOfParallelism = heap.Runtime.IsThreadSafe ? Environment.ProcessorCount : 1 },
+            var walker = new SegmentWalker(heap);
+            // Both cores when the dump reader may be used from several threads; one otherwise. Each segment is read
+            // in bulk and parsed here (see SegmentWalker); ClrMD's own enumerator is only the fallback.
+            Parallel.ForEach(segments, new ParallelOptions { CancellationToken = cancel, MaxDegreeOfParallelism = walker.ThreadSafe ? Environment.ProcessorCount : 1 },
                 () => (Stats: new HeapStatsBuilder(), Gens: new long[5]),
                 (segment, state, local) =>
                 {
-                    int fixedGen = GenerationIndex(segment.Kind);
-                    foreach (var obj in segment.EnumerateObjects())
+                    var segmentStats = new HeapStatsBuilder();
+                    var segmentGens = new long[5];
+                    if (!walker.TryWalk(segment, segmentStats, segmentGens, cancel))
                     {
-                        if (!obj.IsValid) continue;
-                        long size = (long)obj.Size;
-                        if (obj.IsFree) { local.Stats.Add(0, size); continue; }
-                        local.Stats.Add(obj.Type!.MethodTable, size);
-                        int g = fixedGen >= 0 ? fixedGen : GenerationIndex(segment.GetGeneration(obj.Address));
-                        if (g >= 0) local.Gens[g] += size;
+                        // Something the fast walk does not understand (an unknown method table, unreadable memory):
+                        // this segment again with ClrMD, which decides what SOS would.
+                        segmentStats = new HeapStatsBuilder();
+                        segmentGens = new long[5];
+                        int fixedGen = GenerationIndex(segment.Kind);
+                        foreach (var obj in segment.EnumerateObjects())
+                        {
+                            if (!obj.IsValid) continue;
+                            long size = (long)obj.Size;
+                            if (obj.IsFree) { segmentStats.Add(0, size); continue; }
+                            segmentStats.Add(obj.Type!.MethodTable, size);
+                            int g = fixedGen >= 0 ? fixedGen : GenerationIndex(segment.GetGeneration(obj.Address));
+                            if (g >= 0) segmentGens[g] += size;
+                        }
                     }
+                    local.Stats.Merge(segmentStats);
+                    for (int i = 0; i < segmentGens.Length; i++) local.Gens[i] += segmentGens[i];
                     progress?.Invoke((double)Interlocked.Add(ref done, (long)segment.Length) / totalLength);
                     return local;
                 },
@@ -150,6 +163,114 @@ namespace MemoryOps.Engine.Heap
                 for (int i = 0; i < gens.Length; i++) gens[i] += g[i];
             }
             return all;
+        }
+
+        /// <summary>
+        /// The per-type walk of one segment without a ClrObject per object: the segment's memory is read in large
+        /// blocks and each object's method table (and element count) is parsed from them, with base and component
+        /// size looked up once per method table. Object sizes, alignment, the minimum object size and the skipping
+        /// of allocation contexts follow ClrMD's own segment enumerator, so the numbers are ClrMD's (and SOS's).
+        /// Profile on a 4 M-object dump: ClrMD's EnumerateObjects + Type + Size 1.06 s, this walk 0.25-0.4 s
+        /// (two workers gain little: 0.26-0.30 s against 0.32-0.42 s with one; separate DataTargets per worker did not help further).
+        /// </summary>
+        private sealed class SegmentWalker
+        {
+            private const int BlockSize = 1 << 20;
+            private const ulong Align = 7;          // 64-bit: objects are 8-byte aligned in every kind of segment
+            private const uint MinObjectSize = 24;  // 3 pointers
+            private readonly IDataReader reader;
+            private readonly ClrHeap heap;
+            private readonly Dictionary<ulong, ulong> allocationContexts = new Dictionary<ulong, ulong>();
+            private readonly Dictionary<ulong, TypeShape?> shapes = new Dictionary<ulong, TypeShape?>();
+            private readonly ulong stringMt, freeMt;
+
+            private sealed class TypeShape
+            {
+                public uint BaseSize, ComponentSize;
+                public bool IsString, IsFree;
+            }
+
+            public SegmentWalker(ClrHeap heap)
+            {
+                this.heap = heap;
+                reader = heap.Runtime.DataTarget.DataReader;
+                Usable = reader.PointerSize == 8;
+                foreach (var range in heap.EnumerateAllocationContexts()) allocationContexts[range.Start] = range.End;
+                stringMt = heap.StringType.MethodTable;
+                freeMt = heap.FreeType.MethodTable;
+            }
+
+            public bool ThreadSafe => heap.Runtime.IsThreadSafe && reader.IsThreadSafe;
+            private bool Usable { get; }
+
+            private TypeShape? ShapeOf(ulong mt)
+            {
+                lock (shapes)
+                {
+                    if (shapes.TryGetValue(mt, out var shape)) return shape;
+                    var type = heap.GetTypeByMethodTable(mt);
+                    shape = type == null ? null : new TypeShape { BaseSize = (uint)type.StaticSize, ComponentSize = (uint)type.ComponentSize, IsString = mt == stringMt, IsFree = mt == freeMt };
+                    shapes[mt] = shape;
+                    return shape;
+                }
+            }
+
+            public bool TryWalk(ClrSegment segment, HeapStatsBuilder stats, long[] gens, CancellationToken cancel)
+            {
+                if (!Usable) return false;
+                int fixedGen = GenerationIndex(segment.Kind);
+                bool skipContexts = segment.Kind != GCSegmentKind.Large && segment.Kind != GCSegmentKind.Frozen;
+                // Large and pinned objects are far apart: read only each object's header there.
+                var block = new byte[segment.Kind == GCSegmentKind.Large ? 64 : BlockSize];
+                ulong blockStart = 0;
+                int blockLength = 0;
+                ulong start = segment.ObjectRange.Start, end = segment.ObjectRange.End;
+                ulong obj = segment.FirstObjectAddress;
+                long n = 0;
+                // The shared table is locked; a segment's own copy keeps the two workers from contending per object.
+                var localShapes = new Dictionary<ulong, TypeShape?>();
+                while (obj >= start && obj < end)
+                {
+                    if ((++n & 0xFFFF) == 0) cancel.ThrowIfCancellationRequested();
+                    if (obj < blockStart || obj + 16 > blockStart + (ulong)blockLength)
+                    {
+                        int want = (int)Math.Min((ulong)block.Length, Math.Max(16UL, end - obj + 16));
+                        blockStart = obj;
+                        blockLength = reader.Read(obj, block.AsSpan(0, want));
+                        if (blockLength < 12) return false;
+                    }
+                    int offset = (int)(obj - blockStart);
+                    ulong mt = BitConverter.ToUInt64(block, offset);
+                    if (!localShapes.TryGetValue(mt, out var shape)) localShapes[mt] = shape = ShapeOf(mt);
+                    if (shape == null) return false;
+                    ulong size = shape.BaseSize;
+                    if (shape.ComponentSize != 0)
+                    {
+                        uint count = BitConverter.ToUInt32(block, offset + 8);
+                        if (shape.IsString) count++; // the terminating NUL is not in the length
+                        size += count * (ulong)shape.ComponentSize;
+                    }
+                    if (size < MinObjectSize) size = MinObjectSize;
+                    if (shape.IsFree) stats.Add(0, (long)size);
+                    else
+                    {
+                        stats.Add(mt, (long)size);
+                        int g = fixedGen >= 0 ? fixedGen : GenerationIndex(segment.GetGeneration(obj));
+                        if (g >= 0) gens[g] += (long)size;
+                    }
+                    obj += (size + Align) & ~Align;
+                    if (skipContexts)
+                    {
+                        while (allocationContexts.TryGetValue(obj, out ulong next))
+                        {
+                            next += (MinObjectSize + Align) & ~Align;
+                            if (obj >= next) return false;
+                            obj = next;
+                        }
+                    }
+                }
+                return true;
+            }
         }
 
         /// <summary>The walk with a graph sink: single-threaded (the sink sees one call at a time), nodes, edges and roots.</summary>
