@@ -169,6 +169,7 @@ namespace MemoryOps.Engine.Heap
                 };
                 graph.OnRoot(root.Object.Address, kind, null);
             }
+            Retention.DumpStaticRoots.Report(heap.Runtime, graph); // statics by field name (the roots say only "handle")
             if (liveOnly) return WalkLive(heap, gens, null, cancel, graph);
             var stats = new HeapStatsBuilder();
             long n = 0;
