@@ -25,6 +25,13 @@ namespace MemoryOps.Engine.Retention
 
         public RetentionAnalyzer(HeapGraph graph) { g = graph; }
 
+        /// <summary>
+        /// True when every object in the graph is known to be alive (a live heap walk streams only what its GC
+        /// marked): an instance no reported root reaches is then held by a root the source does not report
+        /// (dependent handles, COM wrappers), not garbage.
+        /// </summary>
+        public bool AllObjectsLive { get; set; }
+
         /// <summary>Objects reachable from the roots (after <see cref="Paths"/> or <see cref="RetainedSizes"/>).</summary>
         public int ReachableCount { get; private set; }
 
@@ -159,7 +166,8 @@ namespace MemoryOps.Engine.Retention
                 if (un.Count > 0)
                     result.Add(new HeapRetentionPath
                     {
-                        TypeName = g.TypeNames[t], Path = "[unreachable] " + ShortTypeName(g.TypeNames[t]), RootKind = "Unreachable",
+                        TypeName = g.TypeNames[t], Path = (AllObjectsLive ? "[root not reported] " : "[unreachable] ") + ShortTypeName(g.TypeNames[t]),
+                        RootKind = AllObjectsLive ? "Unreported" : "Unreachable",
                         Types = new[] { g.TypeNames[t] }, Count = un.Count, TotalBytes = un.Bytes, Fraction = (double)un.Count / total,
                         SampleAddress = g.Address[un.Sample], SamplePath = new[] { Hex(g.Address[un.Sample]) },
                     });

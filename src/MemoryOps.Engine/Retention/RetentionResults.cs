@@ -13,7 +13,8 @@ namespace MemoryOps
         public string TypeName { get; set; } = "";
         /// <summary>The path in short type names: "[static] OrderService.Orders.byId → Dictionary&lt;String, OrderStat&gt; → Entry[] → OrderStat".</summary>
         public string Path { get; set; } = "";
-        /// <summary>Static, StrongHandle, PinnedHandle, Stack, FinalizerQueue, Other; Unreachable for dead objects still in a dump.</summary>
+        /// <summary>StaticField, StrongHandle, PinnedHandle, Stack, FinalizerQueue, Other; Unreachable for dead objects still in a dump;
+        /// Unreported for live objects held only by roots the live route does not stream (dependent handles).</summary>
         public string RootKind { get; set; } = "";
         /// <summary>The static field ("Namespace.Type.field") when the source names it; empty otherwise.</summary>
         public string RootName { get; set; } = "";

@@ -186,7 +186,7 @@ namespace MemoryOps.Commands
                 $"({graph.Roots.Count(r => r.Name != null):N0} named statics) in {clock.Elapsed.TotalSeconds:0.00} s; the graph takes {graph.MemoryBytes / 1048576.0:0.0} MB.");
             cachedKey = key;
             cachedSnapshot = snapshot;
-            cachedAnalyzer = new RetentionAnalyzer(graph);
+            cachedAnalyzer = new RetentionAnalyzer(graph) { AllObjectsLive = snapshot.LiveOnly };
         }
 
         private void Analyze(object target)
