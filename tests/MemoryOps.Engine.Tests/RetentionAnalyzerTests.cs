@@ -137,7 +137,8 @@ namespace MemoryOps.Engine.Tests
             Assert.Equal(new long[] { 1, 2, 1 }, paths.Select(p => p.Count));
             Assert.Equal(4, paths.Sum(p => p.Count));
             var limited = Analyze(g).Paths(t => t == "X", 10, 1, CancellationToken.None);
-            Assert.Equal(new[] { "[stack] → Holder → X", "[unreachable] X" }, limited.Select(p => p.Path));
+            // -MaxPaths keeps the groups that hold the most, still shortest first.
+            Assert.Equal(new[] { "[pinned handle] → Holder → Middle → X", "[unreachable] X" }, limited.Select(p => p.Path));
         }
 
         [Fact]

@@ -115,8 +115,8 @@ namespace MemoryOps.Engine.Retention
 
         /// <summary>
         /// The shortest retention paths of the instances of the types <paramref name="typeFilter"/> accepts (the
-        /// <paramref name="top"/> largest of them by bytes), grouped by shape: for each type up to
-        /// <paramref name="maxPaths"/> groups, shortest first (then most instances). Instances no root reaches
+        /// <paramref name="top"/> largest of them by bytes), grouped by shape: for each type the
+        /// <paramref name="maxPaths"/> groups that hold the most bytes, shortest first (then most bytes). Instances no root reaches
         /// (garbage still in a dump) come as one "Unreachable" group after them.
         /// </summary>
         public List<HeapRetentionPath> Paths(Func<string, bool> typeFilter, int top, int maxPaths, CancellationToken cancel)
@@ -159,7 +159,9 @@ namespace MemoryOps.Engine.Retention
                 long total = count[t];
                 if (groups[t] != null)
                 {
-                    foreach (var kv in groups[t].OrderBy(kv => shapes.Depth[kv.Key]).ThenByDescending(kv => kv.Value.Count).ThenBy(kv => kv.Key).Take(maxPaths))
+                    // The groups that hold the most bytes, so a small -MaxPaths keeps what matters; then shortest first.
+                    var kept = groups[t].OrderByDescending(kv => kv.Value.Bytes).ThenByDescending(kv => kv.Value.Count).ThenBy(kv => kv.Key).Take(maxPaths);
+                    foreach (var kv in kept.OrderBy(kv => shapes.Depth[kv.Key]).ThenByDescending(kv => kv.Value.Bytes).ThenBy(kv => kv.Key))
                         result.Add(Describe(t, kv.Key, kv.Value.Count, kv.Value.Bytes, kv.Value.Sample, total, shapes, par));
                 }
                 var un = unreachable[t];
