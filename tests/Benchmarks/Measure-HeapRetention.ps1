@@ -14,7 +14,11 @@
 param(
     [int] $Orders = 2000000,
     [string] $ModulePath = (Join-Path $PSScriptRoot '../../out/MemoryOps/0.1.0/MemoryOps.psd1'),
-    [string] $WorkDirectory = ([IO.Path]::GetTempPath())
+    [string] $WorkDirectory = ([IO.Path]::GetTempPath()),
+    # A small gen0 budget (bytes) for the measured process, so the sampled managed heap tracks live data rather than
+    # garbage waiting for a collection; 0 leaves the runtime's default.
+    [long] $Gen0Size = 0,
+    [ValidateSet('Dump', 'Live')] [string[]] $Route = @('Dump', 'Live')
 )
 $ErrorActionPreference = 'Stop'
 Import-Module (Join-Path $PSScriptRoot '../MemoryOps.Tests/TestTarget.psm1') -Force
@@ -40,7 +44,8 @@ public static class PeakSampler {
     try { [IO.File]::WriteAllText('/proc/self/clear_refs', '5') } catch { }
     [PeakSampler]::Start()
     $watch = [Diagnostics.Stopwatch]::StartNew()
-    $out = Get-HeapRetention @Arguments -Verbose 4>&1
+    $command = if ($Arguments.ContainsKey('Command')) { $Arguments['Command']; $Arguments.Remove('Command') } else { 'Get-HeapRetention' }
+    $out = & $command @Arguments -Verbose 4>&1
     $seconds = $watch.Elapsed.TotalSeconds
     [PeakSampler]::Stop()
     $verbose = @($out | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message)
@@ -50,7 +55,7 @@ public static class PeakSampler {
         Seconds         = [math]::Round($seconds, 2)
         GraphLine       = $graphLine
         AnalysisLine    = $analysisLine
-        Objects         = [long](($graphLine -replace '^Graph of ([\d,]+) objects.*$', '$1') -replace ',', '')
+        Objects         = if ($graphLine) { [long](($graphLine -replace '^Graph of ([\d,]+) objects.*$', '$1') -replace ',', '') } else { ($out | Where-Object { $_ -is [MemoryOps.HeapSnapshot] }).ObjectCount }
         PeakRssBytes    = [PeakSampler]::Kb('VmHWM') * 1KB
         BaseRssBytes    = $rss0
         PeakManaged     = [PeakSampler]::PeakManaged
@@ -67,12 +72,15 @@ try {
     Import-Module $ModulePath
     $dump = New-MemoryDump -ProcessId $target.ProcessId -Path $WorkDirectory
     $cases = @(
+        @{ Route = 'Dump'; Analysis = 'New-HeapSnapshot (baseline, no graph)'; Arguments = @{ Command = 'New-HeapSnapshot'; DumpPath = $dump.Path } }
+        @{ Route = 'Live'; Analysis = 'New-HeapSnapshot (baseline, no graph)'; Arguments = @{ Command = 'New-HeapSnapshot'; ProcessId = $target.ProcessId } }
         @{ Route = 'Dump'; Analysis = 'Paths'; Arguments = @{ DumpPath = $dump.Path; TypeName = 'OrderService.OrderStat' } }
         @{ Route = 'Dump'; Analysis = 'RetainedSize'; Arguments = @{ DumpPath = $dump.Path; RetainedSize = $true } }
         @{ Route = 'Live'; Analysis = 'Paths'; Arguments = @{ ProcessId = $target.ProcessId; TypeName = 'OrderService.OrderStat' } }
         @{ Route = 'Live'; Analysis = 'RetainedSize'; Arguments = @{ ProcessId = $target.ProcessId; RetainedSize = $true } }
     )
-    foreach ($case in $cases) {
+    if ($Gen0Size -gt 0) { $env:DOTNET_GCgen0size = '0x{0:x}' -f $Gen0Size }
+    foreach ($case in $cases | Where-Object { $_.Route -in $Route }) {
         $json = & dotnet pwsh -NoProfile -NonInteractive -c "& { $measure } '$ModulePath' $(
             '@{' + (($case.Arguments.GetEnumerator() | ForEach-Object { if ($_.Value -is [bool]) { "$($_.Key)=`$true" } elseif ($_.Value -is [int]) { "$($_.Key)=$($_.Value)" } else { "$($_.Key)='$($_.Value)'" } }) -join ';') + '}')" | Select-Object -Last 1
         $r = $json | ConvertFrom-Json
@@ -91,6 +99,7 @@ try {
         }
     }
 } finally {
+    Remove-Item Env:DOTNET_GCgen0size -ErrorAction SilentlyContinue
     $target | Stop-TestTarget
     if ($dump) { Remove-Item $dump.Path -ErrorAction SilentlyContinue }
 }
