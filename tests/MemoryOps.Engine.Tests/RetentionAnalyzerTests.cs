@@ -64,7 +64,26 @@ namespace MemoryOps.Engine.Tests
             Assert.Equal(new[] { "A", "B", "C" }, graph.TypeNames);
             Assert.Equal(32, graph.SizeOf(1));
             Assert.Single(graph.Roots);
-            Assert.True(graph.MemoryBytes <= 3 * 20 + 3 * 4);
+        }
+
+        [Fact]
+        public void A_large_graph_costs_under_30_bytes_per_object()
+        {
+            // 3 M objects with 1.5 references each, the shape of the leak: holders with two references, leaves with one.
+            const int n = 3_000_000;
+            var b = new HeapGraphBuilder();
+            for (int i = 0; i < n; i++)
+            {
+                ulong a = 0x10000 + (ulong)i * 32;
+                b.OnNode(a, (ulong)(i % 3), 32);
+                if (i % 2 == 0) { b.OnEdge(a, a + 32); b.OnEdge(a, a + 64); } else b.OnEdge(a, a - 32);
+            }
+            b.OnRoot(0x10000, HeapRootKind.Stack, null);
+            var graph = b.Build();
+            Assert.Equal(n, graph.NodeCount);
+            Assert.Equal(n / 2 * 3 - 1, graph.EdgeCount); // the last node's forward reference leads nowhere
+            Assert.True(graph.MemoryBytes / (double)n < 30, $"{graph.MemoryBytes / (double)n:0.0} bytes per object");
+            Assert.Equal(0x10000UL + 32 * 12345, graph.AddressOf(12345));
         }
 
         [Fact]

@@ -50,5 +50,15 @@ namespace MemoryOps.Engine.Retention
         /// <summary>The chunk holding <paramref name="index"/>, to release it after a sequential pass.</summary>
         public void Release(int chunk) => chunks[chunk] = null;
         public int ChunkCount => chunks.Count;
+
+        /// <summary>Hands the chunks over (no copy); the list is empty afterwards.</summary>
+        public T[][] TakeChunks()
+        {
+            var all = new T[chunks.Count][];
+            for (int c = 0; c < all.Length; c++) all[c] = chunks[c] ?? Array.Empty<T>();
+            chunks.Clear();
+            count = 0;
+            return all;
+        }
     }
 }

@@ -1,44 +1,84 @@
 using System;
 using System.Collections.Generic;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using MemoryOps.Engine.Heap;
 
 namespace MemoryOps.Engine.Retention
 {
     /// <summary>
-    /// A heap's object graph as flat arrays (compressed sparse rows), not an object per node: node i has
-    /// an address, a type index, a size, and the outgoing edges Targets[EdgeEnd[i-1] .. EdgeEnd[i]).
-    /// About 16 bytes per node plus 4 per edge, so a 2 M-object heap with 1.5 edges per object takes ~44 MB.
+    /// A heap's object graph as flat arrays (compressed sparse rows), not an object per node: node i has an
+    /// address, a type index, a size, and the outgoing edges Target(EdgeStart(i)) .. Target(EdgeEnd(i) - 1).
+    /// The arrays are the 1 Mi-element chunks the builder filled, kept as they are (no copy): 8 + 4 + 4 + 4 bytes
+    /// per node and 4 per edge, so the 2 M-order TestTarget heap (4.1 M objects, 1.5–2 references each) takes
+    /// 26–28 bytes per object.
     /// </summary>
     public sealed class HeapGraph
     {
-        internal HeapGraph(ulong[] address, int[] type, uint[] size, Dictionary<int, long> bigSizes, int[] edgeEnd, int[] targets,
-            string[] typeNames, HeapGraphRoot[] roots)
+        private const int Shift = ChunkedList<int>.Shift;
+        private const int Mask = ChunkedList<int>.Mask;
+        private readonly ulong[][] address;
+        private readonly int[][] type;
+        private readonly uint[][] size;
+        private readonly int[][] edgeEnd;
+        private readonly ulong[][] targets; // read as int[]: edge e is int (e & TargetMask) of chunk e >> TargetShift
+        private readonly Dictionary<int, long> bigSizes;
+        internal const int TargetShift = Shift + 1;
+        internal const int TargetMask = (1 << TargetShift) - 1;
+
+        internal HeapGraph(int nodeCount, ulong[][] address, int[][] type, uint[][] size, Dictionary<int, long> bigSizes, int[][] edgeEnd,
+            ulong[][] targets, string[] typeNames, HeapGraphRoot[] roots)
         {
-            Address = address; Type = type; Size = size; this.bigSizes = bigSizes; EdgeEnd = edgeEnd; Targets = targets;
+            NodeCount = nodeCount;
+            this.address = address; this.type = type; this.size = size; this.bigSizes = bigSizes; this.edgeEnd = edgeEnd; this.targets = targets;
             TypeNames = typeNames; Roots = roots;
         }
 
-        private readonly Dictionary<int, long> bigSizes;
-        internal ulong[] Address { get; }
-        internal int[] Type { get; }
-        internal uint[] Size { get; }
-        internal int[] EdgeEnd { get; }
-        internal int[] Targets { get; }
-
-        public int NodeCount => Address.Length;
-        public long EdgeCount => EdgeEnd.Length == 0 ? 0 : EdgeEnd[EdgeEnd.Length - 1];
+        public int NodeCount { get; }
+        public long EdgeCount => NodeCount == 0 ? 0 : EdgeEnd(NodeCount - 1);
         /// <summary>Canonical type names by type index.</summary>
         public IReadOnlyList<string> TypeNames { get; }
         /// <summary>Roots in the order paths prefer them: named statics, handles, stack, finalizer queue, other. Weak handles are not roots.</summary>
         public IReadOnlyList<HeapGraphRoot> Roots { get; }
 
-        public ulong AddressOf(int node) => Address[node];
-        public int TypeOf(int node) => Type[node];
-        public long SizeOf(int node) => Size[node] == uint.MaxValue && bigSizes.TryGetValue(node, out var big) ? big : Size[node];
-        internal int EdgeStart(int node) => node == 0 ? 0 : EdgeEnd[node - 1];
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public ulong AddressOf(int node) => address[node >> Shift][node & Mask];
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public int TypeOf(int node) => type[node >> Shift][node & Mask];
+        public long SizeOf(int node)
+        {
+            uint s = size[node >> Shift][node & Mask];
+            return s == uint.MaxValue && bigSizes.TryGetValue(node, out var big) ? big : s;
+        }
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal int EdgeStart(int node) => node == 0 ? 0 : edgeEnd[(node - 1) >> Shift][(node - 1) & Mask];
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal int EdgeEnd(int node) => edgeEnd[node >> Shift][node & Mask];
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal int Target(int edge) => TargetAt(targets, edge);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static int TargetAt(ulong[][] chunks, long edge) =>
+            Unsafe.Add(ref Unsafe.As<ulong, int>(ref MemoryMarshal.GetArrayDataReference(chunks[edge >> TargetShift])), (int)(edge & TargetMask));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static void SetTargetAt(ulong[][] chunks, long edge, int value) =>
+            Unsafe.Add(ref Unsafe.As<ulong, int>(ref MemoryMarshal.GetArrayDataReference(chunks[edge >> TargetShift])), (int)(edge & TargetMask)) = value;
 
         /// <summary>The graph's own arrays, in bytes (what the graph keeps in memory).</summary>
-        public long MemoryBytes => Address.LongLength * 8 + Type.LongLength * 4 + Size.LongLength * 4 + EdgeEnd.LongLength * 4 + Targets.LongLength * 4;
+        public long MemoryBytes
+        {
+            get
+            {
+                long bytes = 0;
+                foreach (var c in address) bytes += c.LongLength * 8;
+                foreach (var c in type) bytes += c.LongLength * 4;
+                foreach (var c in size) bytes += c.LongLength * 4;
+                foreach (var c in edgeEnd) bytes += c.LongLength * 4;
+                foreach (var c in targets) bytes += c.LongLength * 8;
+                return bytes;
+            }
+        }
     }
 
     /// <summary>A GC root: the object it holds (a node index), its kind and, for a static field, "Type.field".</summary>
@@ -130,38 +170,49 @@ namespace MemoryOps.Engine.Retention
             _ => 6,
         };
 
-        /// <summary>Turns what was collected into a <see cref="HeapGraph"/>; the builder is spent afterwards.</summary>
+        /// <summary>
+        /// Turns what was collected into a <see cref="HeapGraph"/>; the builder is spent afterwards. Nothing is
+        /// copied: node chunks are handed over, and the target addresses (8 bytes each) are replaced in place by node
+        /// indices (4 bytes each) packed from the start of the same chunks, whose second half is then let go.
+        /// </summary>
         public HeapGraph Build()
         {
             if (built) throw new InvalidOperationException("The graph was already built.");
             built = true;
             int n = (int)address.Count;
-            int end0 = (int)targets.Count;
-            for (long i = cursor; i < n; i++) edgeEnd[i] = end0;
+            long edges = targets.Count;
+            for (long i = cursor; i < n; i++) edgeEnd[i] = (int)edges;
 
-            var addr = address.MoveToArray();
-            var index = new AddressIndex(addr);
+            var addr = address.TakeChunks();
+            var index = new AddressIndex(addr, n);
+            var ends = edgeEnd.TakeChunks();
+            var tchunks = targets.TakeChunks();
+            const int S = ChunkedList<int>.Shift, M = ChunkedList<int>.Mask;
 
-            // Targets: addresses → node indices, node by node, dropping references to objects that were not
-            // walked (null-ish, or outside the heap); read chunk by chunk so the address chunks can go.
-            var ends = edgeEnd.MoveToArray();
-            var mapped = new int[end0];
-            int written = 0, read = 0;
-            for (int i = 0; i < n; i++)
+            // Read target address j (byte 8j of the chunk sequence), write node index i <= j (byte 4i): a write never
+            // lands on an address not yet read. The indices fit in the first half of the chunks; a chunk of the
+            // second half is released as soon as it has been read.
+            long read = 0, written = 0;
+            long lastIntChunk = edges == 0 ? -1 : (edges - 1) >> HeapGraph.TargetShift;
+            for (int v = 0; v < n; v++)
             {
-                int end = ends[i];
+                int end = ends[v >> S][v & M];
                 for (; read < end; read++)
                 {
-                    int to = index.Find(targets[read]);
-                    if (to >= 0) mapped[written++] = to;
-                    if ((read & ChunkedList<ulong>.Mask) == ChunkedList<ulong>.Mask) targets.Release(read >> ChunkedList<ulong>.Shift);
+                    int to = index.Find(tchunks[read >> S][read & M]);
+                    if (to >= 0) HeapGraph.SetTargetAt(tchunks, written++, to);
+                    if ((read & M) == M)
+                    {
+                        int done = (int)(read >> S);
+                        if (done > lastIntChunk) tchunks[done] = Array.Empty<ulong>();
+                    }
                 }
-                ends[i] = written;
+                ends[v >> S][v & M] = (int)written;
             }
-            if (strayEdges != null) (ends, mapped, written) = MergeStrays(index, ends, mapped, written, strayEdges);
-            if (written < mapped.Length) Array.Resize(ref mapped, written);
+            int keep = edges == 0 ? 0 : (int)((Math.Max(written, 1) - 1) >> HeapGraph.TargetShift) + 1;
+            if (keep < tchunks.Length) Array.Resize(ref tchunks, keep);
+            if (strayEdges != null) (ends, tchunks) = MergeStrays(index, n, ends, tchunks, strayEdges);
 
-            var typeArray = type.MoveToArray();
             var names = new string[typeIds.Count];
             for (int t = 0; t < names.Length; t++)
                 names[t] = typeNames.TryGetValue(typeIds[t], out var name) ? name : $"<unknown type 0x{typeIds[t]:x}>";
@@ -179,55 +230,60 @@ namespace MemoryOps.Engine.Retention
             var rootArray = new HeapGraphRoot[rootList.Count];
             for (int i = 0; i < rootArray.Length; i++) rootArray[i] = rootList[i].Root;
 
-            return new HeapGraph(addr, typeArray, size.MoveToArray(), bigSizes, ends, mapped, names, rootArray);
+            return new HeapGraph(n, addr, type.TakeChunks(), size.TakeChunks(), bigSizes, ends, tchunks, names, rootArray);
         }
 
-        private static (int[] Ends, int[] Targets, int Count) MergeStrays(AddressIndex index, int[] ends, int[] mapped, int written, List<(ulong From, ulong To)> strays)
+        /// <summary>Edges whose source came out of order (neither route does that today): rebuilt into new rows.</summary>
+        private static (int[][] Ends, ulong[][] Targets) MergeStrays(AddressIndex index, int n, int[][] ends, ulong[][] targets, List<(ulong From, ulong To)> strays)
         {
-            int n = ends.Length;
-            var extra = new int[n];
-            var resolved = new List<(int From, int To)>(strays.Count);
+            const int S = ChunkedList<int>.Shift, M = ChunkedList<int>.Mask;
+            var extra = new Dictionary<int, List<int>>();
+            long added = 0;
             foreach (var (f, t) in strays)
             {
                 int from = index.Find(f), to = index.Find(t);
                 if (from < 0 || to < 0) continue;
-                resolved.Add((from, to));
-                extra[from]++;
+                if (!extra.TryGetValue(from, out var list)) extra[from] = list = new List<int>();
+                list.Add(to);
+                added++;
             }
-            var newEnds = new int[n];
-            var newTargets = new int[written + resolved.Count];
-            int pos = 0;
-            var fill = new int[n];
-            for (int i = 0; i < n; i++)
+            long total = (n == 0 ? 0 : ends[(n - 1) >> S][(n - 1) & M]) + added;
+            var newTargets = new ulong[(int)((total + HeapGraph.TargetMask) >> HeapGraph.TargetShift)][];
+            for (int c = 0; c < newTargets.Length; c++) newTargets[c] = new ulong[ChunkedList<ulong>.ChunkSize];
+            var newEnds = new int[ends.Length][];
+            for (int c = 0; c < ends.Length; c++) newEnds[c] = new int[ends[c].Length];
+            long pos = 0;
+            for (int v = 0; v < n; v++)
             {
-                int start = i == 0 ? 0 : ends[i - 1];
-                int count = ends[i] - start;
-                Array.Copy(mapped, start, newTargets, pos, count);
-                pos += count;
-                fill[i] = pos;
-                pos += extra[i];
-                newEnds[i] = pos;
+                int start = v == 0 ? 0 : ends[(v - 1) >> S][(v - 1) & M];
+                int end = ends[v >> S][v & M];
+                for (int e = start; e < end; e++) HeapGraph.SetTargetAt(newTargets, pos++, HeapGraph.TargetAt(targets, e));
+                if (extra.TryGetValue(v, out var list))
+                    foreach (var to in list) HeapGraph.SetTargetAt(newTargets, pos++, to);
+                newEnds[v >> S][v & M] = (int)pos;
             }
-            foreach (var (from, to) in resolved) newTargets[fill[from]++] = to;
-            return (newEnds, newTargets, newTargets.Length);
+            return (newEnds, newTargets);
         }
 
-        /// <summary>Address → node index: open addressing over an int[] of node indices + 1, keys read from the address array.</summary>
+        /// <summary>Address → node index: open addressing over an int[] of node indices + 1, keys read from the address chunks.</summary>
         private sealed class AddressIndex
         {
-            private readonly ulong[] addr;
+            private const int S = ChunkedList<ulong>.Shift, M = ChunkedList<ulong>.Mask;
+            private readonly ulong[][] addr;
             private readonly int[] slots;
 
-            public AddressIndex(ulong[] addr)
+            public AddressIndex(ulong[][] addr, int n)
             {
                 this.addr = addr;
-                slots = new int[Math.Max(16, addr.Length + addr.Length / 2)];
-                for (int i = 0; i < addr.Length; i++)
+                slots = new int[Math.Max(16, n + n / 2)];
+                for (int i = 0; i < n; i++)
                 {
-                    long s = Slot(addr[i]);
+                    ulong a = addr[i >> S][i & M];
+                    long s = Slot(a);
                     while (slots[s] != 0)
                     {
-                        if (addr[slots[s] - 1] == addr[i]) break; // the same address twice: keep the first
+                        int other = slots[s] - 1;
+                        if (addr[other >> S][other & M] == a) break; // the same address twice: keep the first
                         if (++s == slots.Length) s = 0;
                     }
                     if (slots[s] == 0) slots[s] = i + 1;
@@ -246,9 +302,9 @@ namespace MemoryOps.Engine.Retention
                 long s = Slot(a);
                 while (true)
                 {
-                    int v = slots[s];
-                    if (v == 0) return -1;
-                    if (addr[v - 1] == a) return v - 1;
+                    int v = slots[s] - 1;
+                    if (v < 0) return -1;
+                    if (addr[v >> S][v & M] == a) return v;
                     if (++s == slots.Length) s = 0;
                 }
             }

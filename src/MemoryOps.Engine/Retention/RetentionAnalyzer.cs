@@ -54,15 +54,13 @@ namespace MemoryOps.Engine.Retention
                 par[v] = -2 - r;
                 queue[tail++] = v;
             }
-            var ends = g.EdgeEnd;
-            var targets = g.Targets;
             while (head < tail)
             {
                 int v = queue[head++];
                 if ((head & 0xFFFF) == 0) cancel.ThrowIfCancellationRequested();
-                for (int e = v == 0 ? 0 : ends[v - 1], end = ends[v]; e < end; e++)
+                for (int e = g.EdgeStart(v), end = g.EdgeEnd(v); e < end; e++)
                 {
-                    int w = targets[e];
+                    int w = g.Target(e);
                     if (par[w] != -1) continue;
                     par[w] = v;
                     queue[tail++] = w;
@@ -125,7 +123,7 @@ namespace MemoryOps.Engine.Retention
             int n = g.NodeCount, types = g.TypeNames.Count;
             var count = new long[types];
             var bytes = new long[types];
-            for (int v = 0; v < n; v++) { count[g.Type[v]]++; bytes[g.Type[v]] += g.SizeOf(v); }
+            for (int v = 0; v < n; v++) { int tv = g.TypeOf(v); count[tv]++; bytes[tv] += g.SizeOf(v); }
             var chosen = Enumerable.Range(0, types).Where(t => count[t] > 0 && typeFilter(g.TypeNames[t]))
                 .OrderByDescending(t => bytes[t]).ThenBy(t => g.TypeNames[t], StringComparer.Ordinal).Take(top).ToList();
             var isChosen = new bool[types];
@@ -138,7 +136,7 @@ namespace MemoryOps.Engine.Retention
             var chain = new List<int>();
             for (int v = 0; v < n; v++)
             {
-                int t = g.Type[v];
+                int t = g.TypeOf(v);
                 if (!isChosen[t]) continue;
                 if ((v & 0xFFFF) == 0) cancel.ThrowIfCancellationRequested();
                 long size = g.SizeOf(v);
@@ -171,7 +169,7 @@ namespace MemoryOps.Engine.Retention
                         TypeName = g.TypeNames[t], Path = (AllObjectsLive ? "[root not reported] " : "[unreachable] ") + ShortTypeName(g.TypeNames[t]),
                         RootKind = AllObjectsLive ? "Unreported" : "Unreachable",
                         Types = new[] { g.TypeNames[t] }, Count = un.Count, TotalBytes = un.Bytes, Fraction = (double)un.Count / total,
-                        SampleAddress = g.Address[un.Sample], SamplePath = new[] { Hex(g.Address[un.Sample]) },
+                        SampleAddress = g.AddressOf(un.Sample), SamplePath = new[] { Hex(g.AddressOf(un.Sample)) },
                     });
             }
             return result;
@@ -198,8 +196,8 @@ namespace MemoryOps.Engine.Retention
             }
             for (int i = chain.Count - 1; i >= 0; i--)
             {
-                s = shapes.Child(s, g.Type[chain[i]]);
-                memo[chain[i]] = s;
+                s = shapes.Child(s, g.TypeOf(chain[i]));
+                if (i > 0) memo[chain[i]] = s; // the instance itself is asked for once: only its holders are remembered
             }
             return s;
         }
@@ -222,7 +220,7 @@ namespace MemoryOps.Engine.Retention
                 if (shapes.Elided[s]) sb.Append(" → …");
             }
             var samplePath = new List<string>();
-            for (int x = sample; x >= 0; x = par[x]) samplePath.Add(Hex(g.Address[x]));
+            for (int x = sample; x >= 0; x = par[x]) samplePath.Add(Hex(g.AddressOf(x)));
             samplePath.Reverse();
             return new HeapRetentionPath
             {
@@ -235,7 +233,7 @@ namespace MemoryOps.Engine.Retention
                 Count = count,
                 TotalBytes = bytes,
                 Fraction = total == 0 ? 0 : (double)count / total,
-                SampleAddress = g.Address[sample],
+                SampleAddress = g.AddressOf(sample),
                 SamplePath = samplePath.ToArray(),
             };
         }
@@ -294,8 +292,6 @@ namespace MemoryOps.Engine.Retention
         public List<HeapRetainedSize> RetainedSizes(Func<string, bool>? typeFilter, int top, CancellationToken cancel, Action<string>? verbose = null)
         {
             int n = g.NodeCount;
-            var ends = g.EdgeEnd;
-            var targets = g.Targets;
             var roots = g.Roots;
 
             // 1. Depth-first postorder from the virtual root (numbered last, R).
@@ -310,15 +306,15 @@ namespace MemoryOps.Engine.Retention
                 int rv = roots[r].Node;
                 if (post[rv] != -1) continue;
                 int sp = 0;
-                post[rv] = -2; stackNode[0] = rv; stackPos[0] = rv == 0 ? 0 : ends[rv - 1];
+                post[rv] = -2; stackNode[0] = rv; stackPos[0] = g.EdgeStart(rv);
                 while (sp >= 0)
                 {
                     int v = stackNode[sp];
                     int p = stackPos[sp];
-                    if (p < ends[v])
+                    if (p < g.EdgeEnd(v))
                     {
                         stackPos[sp] = p + 1;
-                        int w = targets[p];
+                        int w = g.Target(p);
                         if (post[w] != -1) continue;
                         post[w] = -2;
                         if (++sp == stackNode.Length)
@@ -326,7 +322,7 @@ namespace MemoryOps.Engine.Retention
                             Array.Resize(ref stackNode, sp * 2);
                             Array.Resize(ref stackPos, sp * 2);
                         }
-                        stackNode[sp] = w; stackPos[sp] = w == 0 ? 0 : ends[w - 1];
+                        stackNode[sp] = w; stackPos[sp] = g.EdgeStart(w);
                     }
                     else
                     {
@@ -358,22 +354,17 @@ namespace MemoryOps.Engine.Retention
                     if ((b & 0xFFFF) == 0) cancel.ThrowIfCancellationRequested();
                     if (idom[b] == -1) continue;
                     int v = order[b];
-                    for (int e = v == 0 ? 0 : ends[v - 1], end = ends[v]; e < end; e++)
+                    for (int e = g.EdgeStart(v), end = g.EdgeEnd(v); e < end; e++)
                     {
-                        int s = post[targets[e]];
+                        int s = post[g.Target(e)];
                         if (s >= 0) changed |= Update(idom, s, b);
                     }
                 }
             }
             verbose?.Invoke($"Dominator tree of {R:N0} reachable objects in {passes} passes.");
 
-            // 3. Retained size per node: children have lower postorder numbers than their dominator.
-            var retained = new long[R + 1];
-            for (int k = 0; k < R; k++) retained[k] += g.SizeOf(order[k]);
-            for (int k = 0; k < R; k++) retained[idom[k]] += retained[k];
-
-            // 4. Per type, walking the dominator tree top-down with a count of open instances per type.
-            //    The postorder numbers are no longer needed: their array holds the tree's child lists.
+            // 3. The dominator tree's child lists (counting sort by dominator); the postorder numbers are no longer
+            //    needed, so their array holds the children. Then idom goes too.
             var c = new int[R + 4];
             for (int k = 0; k < R; k++) c[idom[k] + 2]++;
             for (int k = 2; k < c.Length; k++) c[k] += c[k - 1];
@@ -381,7 +372,7 @@ namespace MemoryOps.Engine.Retention
             for (int k = 0; k < R; k++) children[--c[idom[k] + 2]] = k;
             // now p's children are children[c[p + 2] .. c[p + 3])
             idom = null!;
-            return RetainedPerType(R, order, c, children, retained, typeFilter, top, cancel);
+            return RetainedPerType(R, order, c, children, typeFilter, top, cancel);
         }
 
         private static bool Update(int[] idom, int s, int b)
@@ -403,7 +394,12 @@ namespace MemoryOps.Engine.Retention
             return a;
         }
 
-        private List<HeapRetainedSize> RetainedPerType(int R, int[] order, int[] c, int[] children, long[] retained,
+        /// <summary>
+        /// One depth-first walk of the dominator tree: a node's retained size is summed on the walk's stack (its own
+        /// size plus its children's, known when it is left), so no per-node array is needed; an instance counts for its
+        /// type when no instance of the same type is open above it.
+        /// </summary>
+        private List<HeapRetainedSize> RetainedPerType(int R, int[] order, int[] c, int[] children,
             Func<string, bool>? typeFilter, int top, CancellationToken cancel)
         {
             int types = g.TypeNames.Count;
@@ -415,8 +411,10 @@ namespace MemoryOps.Engine.Retention
             var largestNode = new int[types];
             var stackNode = new int[1024];
             var stackPos = new int[1024];
+            var stackSum = new long[1024];
+            var stackTop = new bool[1024];
             int sp = 0;
-            stackNode[0] = R; stackPos[0] = c[R + 2];
+            stackNode[0] = R; stackPos[0] = c[R + 2]; stackSum[0] = 0;
             long steps = 0;
             while (sp >= 0)
             {
@@ -427,26 +425,37 @@ namespace MemoryOps.Engine.Retention
                     stackPos[sp] = p + 1;
                     int child = children[p];
                     int v = order[child];
-                    int t = g.Type[v];
+                    int t = g.TypeOf(v);
+                    long own = g.SizeOf(v);
                     count[t]++;
-                    shallow[t] += g.SizeOf(v);
-                    if (open[t]++ == 0) kept[t] += retained[child];
-                    if (retained[child] > largest[t]) { largest[t] = retained[child]; largestNode[t] = v; }
+                    shallow[t] += own;
                     if (++sp == stackNode.Length)
                     {
                         Array.Resize(ref stackNode, sp * 2);
                         Array.Resize(ref stackPos, sp * 2);
+                        Array.Resize(ref stackSum, sp * 2);
+                        Array.Resize(ref stackTop, sp * 2);
                     }
-                    stackNode[sp] = child; stackPos[sp] = c[child + 2];
+                    stackNode[sp] = child; stackPos[sp] = c[child + 2]; stackSum[sp] = own;
+                    stackTop[sp] = open[t]++ == 0;
                     if ((++steps & 0xFFFF) == 0) cancel.ThrowIfCancellationRequested();
                 }
                 else
                 {
-                    if (k != R) open[g.Type[order[k]]]--;
+                    long sum = stackSum[sp];
+                    if (k != R)
+                    {
+                        int v = order[k];
+                        int t = g.TypeOf(v);
+                        open[t]--;
+                        if (stackTop[sp]) kept[t] += sum;
+                        if (sum > largest[t]) { largest[t] = sum; largestNode[t] = v; }
+                        stackSum[sp - 1] += sum;
+                    }
                     sp--;
                 }
             }
-            long all = retained[R];
+            long all = stackSum[0];
             return Enumerable.Range(0, types)
                 .Where(t => count[t] > 0 && (typeFilter == null || typeFilter(g.TypeNames[t])))
                 .OrderByDescending(t => kept[t]).ThenBy(t => g.TypeNames[t], StringComparer.Ordinal)
@@ -458,7 +467,7 @@ namespace MemoryOps.Engine.Retention
                     ShallowBytes = shallow[t],
                     RetainedBytes = kept[t],
                     HeapFraction = all == 0 ? 0 : (double)kept[t] / all,
-                    LargestAddress = g.Address[largestNode[t]],
+                    LargestAddress = g.AddressOf(largestNode[t]),
                     LargestRetainedBytes = largest[t],
                 }).ToList();
         }
