@@ -79,7 +79,7 @@ try {
         @{ Route = 'Live'; Analysis = 'Paths'; Arguments = @{ ProcessId = $target.ProcessId; TypeName = 'OrderService.OrderStat' } }
         @{ Route = 'Live'; Analysis = 'RetainedSize'; Arguments = @{ ProcessId = $target.ProcessId; RetainedSize = $true } }
     )
-    if ($Gen0Size -gt 0) { $env:DOTNET_GCgen0size = '0x{0:x}' -f $Gen0Size }
+    if ($Gen0Size -gt 0) { $env:DOTNET_GCgen0MaxBudget = '0x{0:x}' -f $Gen0Size }
     foreach ($case in $cases | Where-Object { $_.Route -in $Route }) {
         $json = & dotnet pwsh -NoProfile -NonInteractive -c "& { $measure } '$ModulePath' $(
             '@{' + (($case.Arguments.GetEnumerator() | ForEach-Object { if ($_.Value -is [bool]) { "$($_.Key)=`$true" } elseif ($_.Value -is [int]) { "$($_.Key)=$($_.Value)" } else { "$($_.Key)='$($_.Value)'" } }) -join ';') + '}')" | Select-Object -Last 1
@@ -99,7 +99,7 @@ try {
         }
     }
 } finally {
-    Remove-Item Env:DOTNET_GCgen0size -ErrorAction SilentlyContinue
+    Remove-Item Env:DOTNET_GCgen0MaxBudget -ErrorAction SilentlyContinue
     $target | Stop-TestTarget
     if ($dump) { Remove-Item $dump.Path -ErrorAction SilentlyContinue }
 }
