@@ -224,6 +224,20 @@ namespace MemoryOps.Engine.Tests
         }
 
         [Fact]
+        public void Live_static_roots_are_named_by_their_declaring_type_from_metadata()
+        {
+            // GCBulkRootStaticVar gives the field name and the held object's type; the declaring type comes from metadata.
+            string config = new System.IO.DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
+            string dll = System.IO.Path.GetFullPath(System.IO.Path.Combine(AppContext.BaseDirectory, "../../../../TestTarget/bin", config, "net10.0/TestTarget.dll"));
+            string coreLib = typeof(object).Assembly.Location;
+            var names = new StaticFieldNames(new[] { dll, coreLib }, new[] { "byId", "cache", "Empty", "nothing" });
+            Assert.Equal("OrderService.Orders.byId", names.Name("byId", "System.Collections.Generic.Dictionary`2[System.String,OrderService.OrderStat]"));
+            Assert.Equal("OrderService.ReportCache.cache", names.Name("cache", "System.Collections.Generic.List`1[OrderService.CachedReport]"));
+            Assert.Equal("System.String.Empty", names.Name("Empty", "System.String"));
+            Assert.Equal("?.nothing", names.Name("nothing", "System.Object"));
+        }
+
+        [Fact]
         public void Cancellation_is_honoured()
         {
             var cancelled = new CancellationTokenSource();
