@@ -293,6 +293,7 @@ namespace MemoryOps.Engine.Retention
         {
             int n = g.NodeCount;
             var roots = g.Roots;
+            parent = null; // the paths' BFS tree (4 bytes per object) is not needed here; Paths rebuilds it if asked again
 
             // 1. Depth-first postorder from the virtual root (numbered last, R).
             var post = new int[n];
