@@ -39,7 +39,7 @@ namespace MemoryOps.Engine.Heap
             var clock = Stopwatch.StartNew();
 
             DataTarget target;
-            try { target = DataTarget.LoadDump(full); }
+            try { target = DataTarget.LoadDump(full, new DataTargetOptions { FileLocator = LocalFileLocator.Instance }); } // no symbol server: see LocalFileLocator
             catch (Exception e) when (!(e is OutOfMemoryException))
             {
                 throw new MemoryOpsException(FailureKind.InvalidData, $"'{full}' is not a readable dump (truncated or corrupt?): {e.Message}", dumpPath, e);
