@@ -39,7 +39,7 @@ namespace MemoryOps.Engine.Heap
             var clock = Stopwatch.StartNew();
 
             DataTarget target;
-            try { target = DataTarget.LoadDump(full, new DataTargetOptions { FileLocator = LocalFileLocator.Instance }); } // no symbol server: see LocalFileLocator
+            try { target = DataTarget.LoadDump(full); }
             catch (Exception e) when (!(e is OutOfMemoryException))
             {
                 throw new MemoryOpsException(FailureKind.InvalidData, $"'{full}' is not a readable dump (truncated or corrupt?): {e.Message}", dumpPath, e);
@@ -169,7 +169,6 @@ namespace MemoryOps.Engine.Heap
                 };
                 graph.OnRoot(root.Object.Address, kind, null);
             }
-            Retention.DumpStaticRoots.Report(heap.Runtime, graph); // statics by field name (the roots say only "handle")
             if (liveOnly) return WalkLive(heap, gens, null, cancel, graph);
             var stats = new HeapStatsBuilder();
             long n = 0;

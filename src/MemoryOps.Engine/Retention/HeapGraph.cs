@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using MemoryOps.Engine.Heap;
@@ -64,6 +65,14 @@ namespace MemoryOps.Engine.Retention
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         internal static void SetTargetAt(ulong[][] chunks, long edge, int value) =>
             Unsafe.Add(ref Unsafe.As<ulong, int>(ref MemoryMarshal.GetArrayDataReference(chunks[edge >> TargetShift])), (int)(edge & TargetMask)) = value;
+
+        /// <summary>The same graph with more roots (sharing the arrays), in the roots' preferred order.</summary>
+        internal HeapGraph WithRoots(IEnumerable<HeapGraphRoot> extra)
+        {
+            var all = Roots.Concat(extra).Select((r, i) => (Root: r, Order: i))
+                .OrderBy(x => HeapGraphBuilder.RootRank(x.Root.Kind, x.Root.Name)).ThenBy(x => x.Order).Select(x => x.Root).ToArray();
+            return new HeapGraph(NodeCount, address, type, size, bigSizes, edgeEnd, targets, (string[])TypeNames, all);
+        }
 
         /// <summary>The graph's own arrays, in bytes (what the graph keeps in memory).</summary>
         public long MemoryBytes
@@ -160,7 +169,7 @@ namespace MemoryOps.Engine.Retention
 
         public void OnTypeName(ulong typeId, string name) => typeNames[typeId] = name;
 
-        private static int RootRank(HeapRootKind kind, string? name) => kind switch
+        internal static int RootRank(HeapRootKind kind, string? name) => kind switch
         {
             HeapRootKind.StaticField => name != null ? 0 : 1,
             HeapRootKind.StrongHandle => 2,
