@@ -14,6 +14,8 @@ BeforeAll {
     Send-TestTarget $target "report $reports" | Out-Null
     $script:dump = New-MemoryDump -ProcessId $target.ProcessId -Path $dir
     $script:orderPaths = Get-HeapRetention -DumpPath $dump.Path -TypeName OrderService.OrderStat
+    # An OrderStat's size as the snapshot reads it (checked against SOS in New-HeapSnapshot.Tests.ps1).
+    $script:orderSize = (($dump | New-HeapSnapshot).Types | Where-Object TypeName -eq 'OrderService.OrderStat').TotalBytes / $orders
 
     function Get-SosRootChain([string] $DumpPath, [ulong] $Address) {
         # The chain SOS's gcroot prints under the first root: one "-> address type" line per object.
@@ -41,7 +43,8 @@ Describe 'Get-HeapRetention from a dump' {
         $first.Depth | Should -Be 3
         $first.Types | Should -Be @($dictType, "$dictType+Entry[]", 'OrderService.OrderStat')
         $first.Count | Should -Be $orders
-        $first.TotalBytes | Should -Be ($orders * 48)
+        $orderSize | Should -BeGreaterOrEqual 48
+        $first.TotalBytes | Should -Be ($orders * $orderSize)
         $first.Fraction | Should -Be 1
         $first.Source | Should -Be 'Dump'
         $first.ProcessId | Should -Be $target.ProcessId
@@ -80,7 +83,7 @@ Describe 'Get-HeapRetention from a dump' {
         $stat = @{}
         foreach ($line in $lines) { if ($line -match '^\s*[0-9a-f]{6,16}\s+([\d,]+)\s+([\d,]+)\s+(.+?)\s*$') { $stat[$Matches[3]] = [long]($Matches[2] -replace ',', '') } }
         $total = [long](($lines | Select-String 'Total [\d,]+ objects, ([\d,]+) bytes').Matches[0].Groups[1].Value -replace ',', '')
-        $stat['OrderService.OrderStat'] | Should -Be ($orders * 48)
+        $stat['OrderService.OrderStat'] | Should -Be ($orders * $orderSize)
         $covered = $stat['OrderService.OrderStat'] + $stat['System.String'] + $stat["$dictType+Entry[]"] + 80
         $stat['System.String'] | Should -BeGreaterOrEqual ($orders * 40) -Because 'every key string is counted'
         $retained.RetainedBytes | Should -BeGreaterOrEqual $covered
