@@ -14,6 +14,7 @@
         'Get-GcCounter'
         'Get-GcEvent'
         'New-MemoryDump'
+        'Get-HeapRetention'
         'New-HeapSnapshot'
         'Export-HeapSnapshot'
         'Import-HeapSnapshot'

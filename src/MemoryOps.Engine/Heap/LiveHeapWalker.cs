@@ -229,8 +229,10 @@ namespace MemoryOps.Engine.Heap
             stats.Complete(snapshot, namer.NameOf, _ => false);
             if (graph != null)
             {
+                // The event's type id is the held object's type, not the declaring type: see StaticFieldNames.
+                var fieldNames = new Retention.StaticFieldNames(modulePaths.Values, staticRoots.Select(r => r.Field).ToList());
                 foreach (var (obj, typeId, field) in staticRoots)
-                    graph.OnRoot(obj, HeapRootKind.StaticField, TypeNameCanonicalizer.Canonicalize(namer.NameOf(typeId)) + "." + field);
+                    graph.OnRoot(obj, HeapRootKind.StaticField, fieldNames.Name(field, namer.NameOf(typeId)));
                 foreach (var id in types.Keys) graph.OnTypeName(id, TypeNameCanonicalizer.Canonicalize(namer.NameOf(id)));
             }
             snapshot.Duration = clock.Elapsed.TotalSeconds;

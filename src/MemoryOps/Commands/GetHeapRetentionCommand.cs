@@ -1,0 +1,242 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Linq;
+using System.Management.Automation;
+using MemoryOps.Engine;
+using MemoryOps.Engine.Heap;
+using MemoryOps.Engine.Processes;
+using MemoryOps.Engine.Retention;
+
+namespace MemoryOps.Commands
+{
+    /// <summary>
+    /// Why objects are alive: the shortest paths from GC roots to the instances of the given types, grouped by
+    /// shape with counts and bytes (HeapRetentionPath), or with -RetainedSize what each type's instances keep
+    /// alive (HeapRetainedSize, dominator tree). From a live process (EventPipe; forces a full blocking GC) or a dump.
+    /// </summary>
+    [Cmdlet(VerbsCommon.Get, "HeapRetention", DefaultParameterSetName = ByIdSet)]
+    [OutputType(typeof(HeapRetentionPath))]
+    [OutputType(typeof(HeapRetainedSize))]
+    public sealed class GetHeapRetentionCommand : ProcessTargetCmdlet
+    {
+        private const string DumpPathSet = "DumpPath";
+        private const string DumpInfoSet = "DumpInfo";
+
+        [Parameter(Mandatory = true, ParameterSetName = DumpPathSet, ValueFromPipelineByPropertyName = true)]
+        [Alias("FullName")]
+        [ValidateNotNullOrEmpty]
+        public string[] DumpPath { get; set; } = Array.Empty<string>();
+
+        [Parameter(Mandatory = true, ParameterSetName = DumpInfoSet, ValueFromPipeline = true)]
+        public MemoryDumpInfo[] Dump { get; set; } = Array.Empty<MemoryDumpInfo>();
+
+        /// <summary>Types whose instances to explain (canonical names; * and ? are wildcards, [ ] are literal). Also TypeName from Compare-HeapSnapshot.</summary>
+        [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
+        [SupportsWildcards]
+        [ValidateNotNullOrEmpty]
+        public string[] TypeName { get; set; } = { "*" };
+
+        /// <summary>How many types: the largest matching ones by bytes (paths) or by retained bytes (-RetainedSize).</summary>
+        [Parameter]
+        [ValidateRange(1, int.MaxValue)]
+        public int Top { get; set; } = 10;
+
+        /// <summary>Path shapes per type, shortest first.</summary>
+        [Parameter]
+        [ValidateRange(1, int.MaxValue)]
+        public int MaxPaths { get; set; } = 5;
+
+        /// <summary>Return what each type's instances keep alive (HeapRetainedSize) instead of paths.</summary>
+        [Parameter]
+        public SwitchParameter RetainedSize { get; set; }
+
+        /// <summary>Folder of the runtime the dump was taken with (or its libmscordaccore.so), for a dump from another machine.</summary>
+        [Parameter(ParameterSetName = DumpPathSet)]
+        [Parameter(ParameterSetName = DumpInfoSet)]
+        [ValidateNotNullOrEmpty]
+        public string? RuntimePath { get; set; }
+
+        /// <summary>How long to wait for a live heap walk, in seconds.</summary>
+        [Parameter(ParameterSetName = ByIdSet)]
+        [Parameter(ParameterSetName = ByNameSet)]
+        [SecondsToTimeSpan]
+        public TimeSpan Timeout { get; set; } = TimeSpan.FromMinutes(2);
+
+        // The last graph taken, reused while the same source comes again (e.g. one delta per record from
+        // Compare-HeapSnapshot with -DumpPath given once): one walk, not one per type.
+        private string? cachedKey;
+        private HeapSnapshot? cachedSnapshot;
+        private RetentionAnalyzer? cachedAnalyzer;
+
+        protected override void BeginProcessing()
+        {
+            if (Timeout < TimeSpan.FromSeconds(1))
+                ThrowTerminatingError(new ErrorRecord(new ArgumentOutOfRangeException(nameof(Timeout), "-Timeout must be at least 1 second: the walk forces a full GC in the target, which must not be wasted."),
+                    "InvalidTimeout", ErrorCategory.InvalidArgument, Timeout));
+        }
+
+        protected override void ProcessRecord()
+        {
+            switch (ParameterSetName)
+            {
+                case DumpPathSet:
+                    foreach (var path in DumpPath)
+                        FromDump(GetUnresolvedProviderPathFromPSPath(path), null);
+                    break;
+                case DumpInfoSet:
+                    foreach (var dump in Dump)
+                        FromDump(dump.Path, dump);
+                    break;
+                default:
+                    // A process already walked in this pipeline (the same -ProcessId with one TypeName per record from
+                    // Compare-HeapSnapshot) is analysed again from its graph, not walked again.
+                    int? cachedPid = cachedKey != null && cachedKey.StartsWith("pid:", StringComparison.Ordinal) ? int.Parse(cachedKey.Substring(4)) : (int?)null;
+                    var fresh = ResolveTargets();
+                    if (cachedPid != null && !fresh.Any(t => t.ProcessId == cachedPid)
+                        && (ParameterSetName == ByIdSet ? ProcessId.Contains(cachedPid.Value) : Targets.Any(t => t.ProcessId == cachedPid)))
+                        Analyze(cachedPid.Value);
+                    foreach (var target in fresh)
+                        FromProcess(target);
+                    break;
+            }
+        }
+
+        protected override void EndProcessing() => Forget();
+
+        private void Forget()
+        {
+            cachedKey = null;
+            cachedSnapshot = null;
+            cachedAnalyzer = null;
+        }
+
+        private void FromDump(string path, MemoryDumpInfo? info)
+        {
+            string key = "dump:" + path;
+            if (cachedKey == key) { Analyze(path); return; }
+            Forget();
+            var progress = new ProgressRecord(5, "Get-HeapRetention", $"Reading the object graph of {path}");
+            WriteVerbose($"Reading the object graph of {path}.");
+            try
+            {
+                var options = new DumpReadOptions
+                {
+                    RuntimePath = RuntimePath == null ? null : GetUnresolvedProviderPathFromPSPath(RuntimePath),
+                    ProcessId = info?.ProcessId,
+                    ProcessName = info?.ProcessName,
+                };
+                var clock = Stopwatch.StartNew();
+                var (snapshot, graph) = RunWithProgress(() => HeapGraphCollector.FromDump(path, options, null, Stopping), () =>
+                {
+                    progress.StatusDescription = $"{clock.Elapsed.TotalSeconds:0} s";
+                    WriteProgress(progress);
+                });
+                Keep(key, snapshot, graph, clock);
+                Analyze(path);
+            }
+            catch (OperationCanceledException) { }
+            catch (MemoryOpsException e) { WriteFailure(e, path); }
+            catch (Exception e) when (!(e is PipelineStoppedException) && !(e is OutOfMemoryException))
+            {
+                WriteError(new ErrorRecord(e, "DumpReadFailed", ErrorCategory.ReadError, path));
+            }
+            finally
+            {
+                progress.RecordType = ProgressRecordType.Completed;
+                WriteProgress(progress);
+            }
+        }
+
+        private void FromProcess(DotNetProcessInfo target)
+        {
+            string key = "pid:" + target.ProcessId;
+            if (cachedKey == key) { Analyze(target.ProcessId); return; }
+            Forget();
+            var progress = new ProgressRecord(5, "Get-HeapRetention", $"Reading the object graph of {target} (a full blocking GC runs in it)");
+            WriteVerbose($"Starting a heap walk with references in {target}: the runtime runs a full blocking GC and streams every live object and reference.");
+            var messages = new System.Collections.Concurrent.ConcurrentQueue<string>();
+            long objects = 0;
+            try
+            {
+                var clock = Stopwatch.StartNew();
+                var (snapshot, graph) = RunWithProgress(
+                    () => HeapGraphCollector.FromProcess(target, Timeout, messages.Enqueue, n => System.Threading.Interlocked.Exchange(ref objects, n), Stopping),
+                    () =>
+                    {
+                        progress.StatusDescription = $"{System.Threading.Interlocked.Read(ref objects):N0} objects so far";
+                        WriteProgress(progress);
+                    });
+                while (messages.TryDequeue(out var m)) WriteVerbose(m);
+                Keep(key, snapshot, graph, clock);
+                Analyze(target.ProcessId);
+            }
+            catch (OperationCanceledException) { }
+            catch (MemoryOpsException e) { WriteFailure(e, target.ProcessId); }
+            finally
+            {
+                progress.RecordType = ProgressRecordType.Completed;
+                WriteProgress(progress);
+            }
+        }
+
+        private void Keep(string key, HeapSnapshot snapshot, HeapGraph graph, Stopwatch clock)
+        {
+            WriteVerbose($"Graph of {graph.NodeCount:N0} objects, {graph.EdgeCount:N0} references, {graph.Roots.Count:N0} roots " +
+                $"({graph.Roots.Count(r => r.Name != null):N0} named statics) in {clock.Elapsed.TotalSeconds:0.00} s; the graph takes {graph.MemoryBytes / 1048576.0:0.0} MB.");
+            cachedKey = key;
+            cachedSnapshot = snapshot;
+            cachedAnalyzer = new RetentionAnalyzer(graph) { AllObjectsLive = snapshot.LiveOnly };
+        }
+
+        private void Analyze(object target)
+        {
+            var analyzer = cachedAnalyzer!;
+            var snapshot = cachedSnapshot!;
+            var patterns = TypeName.Select(t => WildcardPattern.Get(t.Replace("[", "`[").Replace("]", "`]"), WildcardOptions.IgnoreCase)).ToArray();
+            bool Matches(string name) => patterns.Any(p => p.IsMatch(name));
+            var progress = new ProgressRecord(6, "Get-HeapRetention", RetainedSize ? "Computing the dominator tree" : "Finding the shortest paths from the roots");
+            try
+            {
+                var clock = Stopwatch.StartNew();
+                if (RetainedSize)
+                {
+                    var verbose = new System.Collections.Concurrent.ConcurrentQueue<string>();
+                    var sizes = RunWithProgress(() => analyzer.RetainedSizes(Matches, Top, Stopping, verbose.Enqueue), () => WriteProgress(progress));
+                    while (verbose.TryDequeue(out var m)) WriteVerbose(m);
+                    WriteVerbose($"Retained sizes of {analyzer.ReachableCount:N0} reachable objects in {clock.Elapsed.TotalSeconds:0.00} s.");
+                    foreach (var s in sizes)
+                    {
+                        s.Source = snapshot.Source.ToString();
+                        s.ProcessId = snapshot.ProcessId;
+                        WriteObject(s);
+                    }
+                }
+                else
+                {
+                    var paths = RunWithProgress(() => analyzer.Paths(Matches, Top, MaxPaths, Stopping), () => WriteProgress(progress));
+                    WriteVerbose($"Shortest paths over {analyzer.ReachableCount:N0} reachable objects in {clock.Elapsed.TotalSeconds:0.00} s.");
+                    if (paths.Count == 0)
+                    {
+                        WriteError(new ErrorRecord(new MemoryOpsException(FailureKind.InvalidInput,
+                            $"No instances of a type matching '{string.Join("', '", TypeName)}' in the heap of {target}.", target),
+                            "TypeNotFound", ErrorCategory.ObjectNotFound, string.Join(", ", TypeName)));
+                        return;
+                    }
+                    foreach (var p in paths)
+                    {
+                        p.Source = snapshot.Source.ToString();
+                        p.ProcessId = snapshot.ProcessId;
+                        WriteObject(p);
+                    }
+                }
+            }
+            catch (OperationCanceledException) { }
+            finally
+            {
+                progress.RecordType = ProgressRecordType.Completed;
+                WriteProgress(progress);
+            }
+        }
+    }
+}
