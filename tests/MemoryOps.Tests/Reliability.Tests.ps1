@@ -74,7 +74,7 @@ Describe 'Ctrl+C at every long step' {
     It 'stops <Name> within seconds and ends its session in the target' -ForEach @(
         @{ Name = 'Get-GcCounter -Continuous'; Script = 'param($p) Get-GcCounter -ProcessId $p -Continuous'; After = 2.5 }
         @{ Name = 'Get-GcEvent -Continuous'; Script = 'param($p) Get-GcEvent -ProcessId $p -Continuous'; After = 2.5 }
-        @{ Name = 'a live heap snapshot'; Script = 'param($p) New-HeapSnapshot -ProcessId $p'; After = 1.0 }
+        @{ Name = 'a live heap snapshot'; Script = 'param($p) New-HeapSnapshot -ProcessId $p'; After = 0.3 }
     ) {
         $r = Invoke-AndStop -Script $Script -Arguments $target.ProcessId -AfterSeconds $After
         $r.WasRunning | Should -BeTrue -Because 'the stop must land while the work runs'
