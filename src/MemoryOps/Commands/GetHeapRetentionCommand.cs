@@ -91,7 +91,7 @@ namespace MemoryOps.Commands
                 default:
                     // A process already walked in this pipeline (the same -ProcessId with one TypeName per record from
                     // Compare-HeapSnapshot) is analysed again from its graph, not walked again.
-                    int? cachedPid = cachedKey != null && cachedKey.StartsWith("pid:", StringComparison.Ordinal) ? int.Parse(cachedKey.Substring(4)) : (int?)null;
+                    int? cachedPid = cachedSnapshot?.Source == SnapshotSource.Process ? cachedSnapshot.ProcessId : (int?)null;
                     var fresh = ResolveTargets();
                     if (cachedPid != null && !fresh.Any(t => t.ProcessId == cachedPid)
                         && (ParameterSetName == ByIdSet ? ProcessId.Contains(cachedPid.Value) : Targets.Any(t => t.ProcessId == cachedPid)))
