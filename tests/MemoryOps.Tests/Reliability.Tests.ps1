@@ -257,18 +257,24 @@ Describe 'A process owned by another user' {
         New-Item -ItemType Directory $mount -Force | Out-Null
         mount --bind $pwshDir $mount
         if ($LASTEXITCODE -ne 0) { throw 'this test needs root to bind-mount PowerShell for another user' }
+        # The module too: the repository may sit in a folder only its owner can enter (a mktemp -d clone).
+        $script:moduleMount = Join-Path ([IO.Path]::GetTempPath()) "memoryops-module-$PID"
+        New-Item -ItemType Directory $moduleMount -Force | Out-Null
+        mount --bind (Split-Path $env:MEMORYOPS_MODULE_PATH) $moduleMount
+        if ($LASTEXITCODE -ne 0) { throw 'this test needs root to bind-mount the module for another user' }
         $script:userHome = Join-Path ([IO.Path]::GetTempPath()) "memoryops-home-$PID"
         New-Item -ItemType Directory $userHome -Force | Out-Null
         chown $user $userHome
     }
     AfterAll {
         umount $script:mount
-        Remove-Item $script:mount, $script:userHome -Recurse -Force -ErrorAction SilentlyContinue
+        umount $script:moduleMount
+        Remove-Item $script:mount, $script:moduleMount, $script:userHome -Recurse -Force -ErrorAction SilentlyContinue
         $script:target | Stop-TestTarget
     }
 
     It 'gets a clear AccessDenied error that says whose process it is and what to do' {
-        $script = "Import-Module '$env:MEMORYOPS_MODULE_PATH'; Get-DotNetProcess -Id $($target.ProcessId) -ErrorVariable e -ErrorAction SilentlyContinue; " +
+        $script = "Import-Module '$moduleMount/$(Split-Path -Leaf $env:MEMORYOPS_MODULE_PATH)'; Get-DotNetProcess -Id $($target.ProcessId) -ErrorVariable e -ErrorAction SilentlyContinue; " +
                   "`$e[0].FullyQualifiedErrorId; `$e[0].CategoryInfo.Category; `$e[0].Exception.Message; " +
                   "(Get-DotNetProcess).ProcessId -contains $($target.ProcessId)"
         $out = runuser -u $user -- env "HOME=$userHome" "DOTNET_CLI_HOME=$userHome" dotnet "$mount/pwsh.dll" -NoProfile -NonInteractive -Command $script 2>&1
