@@ -59,7 +59,20 @@ namespace MemoryOps
         protected T RunWithProgress<T>(Func<T> work, Action tick)
         {
             var task = System.Threading.Tasks.Task.Run(work);
-            while (!((IAsyncResult)task).AsyncWaitHandle.WaitOne(250)) tick();
+            var done = ((IAsyncResult)task).AsyncWaitHandle;
+            try
+            {
+                // Once stopping, no more ticks: WriteProgress throws PipelineStoppedException then.
+                while (!done.WaitOne(250)) if (!Stopping.IsCancellationRequested) tick();
+            }
+            catch (PipelineStoppedException)
+            {
+                // The stop landed inside a tick. The work must not be abandoned: it owns what it made (a dump's
+                // temporary file that createdump is still writing, a session in the target) and cleans that up
+                // when it sees the token, which StopProcessing has fired. Leave only once it has.
+                done.WaitOne();
+                throw;
+            }
             return task.GetAwaiter().GetResult();
         }
 

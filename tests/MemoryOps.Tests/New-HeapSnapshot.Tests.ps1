@@ -147,6 +147,11 @@ Describe 'Export-HeapSnapshot and Import-HeapSnapshot' {
 
 Describe 'New-HeapSnapshot from a live process' {
     BeforeAll {
+        # A full GC promotes by one generation: orders made since the last GC sit in gen 0, and the snapshot's own
+        # full GC only moves them to gen 1. Two full GCs first put the leak in gen 2 for certain, however many GCs
+        # the machine happened to run while it was made.
+        Send-TestTarget $target 'gc' | Out-Null
+        Send-TestTarget $target 'gc' | Out-Null
         $script:live = New-HeapSnapshot -ProcessId $target.ProcessId
     }
 
@@ -161,6 +166,27 @@ Describe 'New-HeapSnapshot from a live process' {
         $live.Gen2Bytes | Should -BeGreaterThan ($orders * 80) -Because 'the leak is in gen 2 after a full GC'
         ($live.Types | Where-Object IsFree) | Should -BeNullOrEmpty
         Wait-TestTargetSessionsClosed $target | Should -Be 'OK sessions enabled='
+    }
+
+    It 'has the generation sizes of a dump of the same moment (the GC''s own accounting, free space included)' {
+        # The same moment: no collection may run between the live snapshot's induced GC and the dump. A gen-0 GC
+        # the target's runtime starts on its own would move bytes between generations, so try again (bounded).
+        for ($try = 1; $try -le 5; $try++) {
+            $before = Send-TestTarget $target 'gccount'
+            $again = New-HeapSnapshot -ProcessId $target.ProcessId
+            $dumpNow = New-MemoryDump -ProcessId $target.ProcessId -Path $dir | New-HeapSnapshot -LiveOnly
+            $after = Send-TestTarget $target 'gccount'
+            $expected = ($before -replace '^OK gccount ', '') -split ' ' | ForEach-Object { $k, $v = $_ -split '='; "$k=$([int]$v + 1)" }
+            if (($after -replace '^OK gccount ', '') -eq ($expected -join ' ')) { break }
+        }
+        $try | Should -BeLessOrEqual 5 -Because 'five tries must see one without a collection of its own in between'
+        $again.Gen1Bytes | Should -Be $dumpNow.Gen1Bytes
+        $again.Gen2Bytes | Should -Be $dumpNow.Gen2Bytes
+        $again.LohBytes | Should -Be $dumpNow.LohBytes
+        $again.PohBytes | Should -Be $dumpNow.PohBytes
+        # Gen 0 holds what the target allocated after the GC (answering the dump request, for one): a little, not the leak.
+        $dumpNow.Gen0Bytes | Should -BeLessThan 4MB
+        $again.Gen2Bytes | Should -BeGreaterThan ($orders * 80)
     }
 
     It 'names types exactly as a dump snapshot does, nested generics included' {

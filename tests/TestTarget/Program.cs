@@ -9,6 +9,7 @@
 //   churn on    allocate and drop garbage continuously on a background thread, so GCs happen
 //   churn off   stop the churn
 //   gc          run a full blocking GC
+//   gccount     print how many gen 0, 1 and 2 collections have run (a test proves no other GC came between two moments)
 //   count       print the current number of orders and reports
 //   sessions    list the EventSources a diagnostic session has enabled in this process right now
 //               (so a test can prove a collector ended its session)
@@ -191,6 +192,9 @@ namespace OrderService
                             GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
                             GC.WaitForPendingFinalizers();
                             Reply($"OK gc heap={GC.GetTotalMemory(false)}");
+                            break;
+                        case "gccount":
+                            Reply($"OK gccount gen0={GC.CollectionCount(0)} gen1={GC.CollectionCount(1)} gen2={GC.CollectionCount(2)}");
                             break;
                         case "count":
                             Reply($"OK count orders={Orders.byId.Count} reports={ReportCache.cache.Count}");

@@ -82,9 +82,8 @@ namespace MemoryOps.Engine.Heap
                     var gcSegments = heap.Segments.Where(seg => seg.Kind != GCSegmentKind.Frozen && seg.ObjectRange.Length > 0).ToArray();
                     if (gcSegments.Length > 0 && !gcSegments.Any(seg => seg.EnumerateObjects().Take(16).Count(o => o.IsValid) >= 16))
                         throw new MemoryOpsException(FailureKind.InvalidData, $"'{full}' holds no managed heap: it is a Mini or Triage dump. Take a Heap or Full dump (New-MemoryDump -Type Heap).", dumpPath);
-                    var gens = new long[5];
-                    var stats = graph != null ? WalkGraph(heap, gens, graph, options.LiveOnly, cancel)
-                        : options.LiveOnly ? WalkLive(heap, gens, progress, cancel) : WalkAll(heap, gens, progress, cancel);
+                    var stats = graph != null ? WalkGraph(heap, graph, options.LiveOnly, cancel)
+                        : options.LiveOnly ? WalkLive(heap, progress, cancel) : WalkAll(heap, progress, cancel);
                     var names = new Dictionary<ulong, string>();
                     foreach (var mt in stats.TypeIds)
                         names[mt] = mt == 0 ? FreeTypeName : heap.GetTypeByMethodTable(mt)?.Name ?? $"<unknown type 0x{mt:x}>";
@@ -93,6 +92,7 @@ namespace MemoryOps.Engine.Heap
                         foreach (var kv in names) graph.OnTypeName(kv.Key, TypeNameCanonicalizer.Canonicalize(kv.Value));
                     if (snapshot.ObjectCount == 0)
                         throw new MemoryOpsException(FailureKind.InvalidData, $"'{full}' holds no objects on its managed heap: it is not a Heap or Full dump.", dumpPath);
+                    var gens = GenerationSizes(heap);
                     (snapshot.Gen0Bytes, snapshot.Gen1Bytes, snapshot.Gen2Bytes, snapshot.LohBytes, snapshot.PohBytes) = (gens[0], gens[1], gens[2], gens[3], gens[4]);
                     snapshot.Duration = clock.Elapsed.TotalSeconds;
                     return snapshot;
@@ -118,50 +118,40 @@ namespace MemoryOps.Engine.Heap
             return dac;
         }
 
-        private static HeapStatsBuilder WalkAll(ClrHeap heap, long[] gens, Action<double>? progress, CancellationToken cancel)
+        private static HeapStatsBuilder WalkAll(ClrHeap heap, Action<double>? progress, CancellationToken cancel)
         {
             var segments = heap.Segments.ToArray();
             long totalLength = Math.Max(1, segments.Sum(s => (long)s.Length));
             long done = 0;
-            var partials = new ConcurrentBag<(HeapStatsBuilder Stats, long[] Gens)>();
+            var partials = new ConcurrentBag<HeapStatsBuilder>();
             var walker = new SegmentWalker(heap);
             // Both cores when the dump reader may be used from several threads; one otherwise. Each segment is read
             // in bulk and parsed here (see SegmentWalker); ClrMD's own enumerator is only the fallback.
             Parallel.ForEach(segments, new ParallelOptions { CancellationToken = cancel, MaxDegreeOfParallelism = walker.ThreadSafe ? Environment.ProcessorCount : 1 },
-                () => (Stats: new HeapStatsBuilder(), Gens: new long[5]),
+                () => new HeapStatsBuilder(),
                 (segment, state, local) =>
                 {
                     var segmentStats = new HeapStatsBuilder();
-                    var segmentGens = new long[5];
-                    if (!walker.TryWalk(segment, segmentStats, segmentGens, cancel))
+                    if (!walker.TryWalk(segment, segmentStats, cancel))
                     {
                         // Something the fast walk does not understand (an unknown method table, unreadable memory):
                         // this segment again with ClrMD, which decides what SOS would.
                         segmentStats = new HeapStatsBuilder();
-                        segmentGens = new long[5];
-                        int fixedGen = GenerationIndex(segment.Kind);
                         foreach (var obj in segment.EnumerateObjects())
                         {
                             if (!obj.IsValid) continue;
                             long size = (long)obj.Size;
                             if (obj.IsFree) { segmentStats.Add(0, size); continue; }
                             segmentStats.Add(obj.Type!.MethodTable, size);
-                            int g = fixedGen >= 0 ? fixedGen : GenerationIndex(segment.GetGeneration(obj.Address));
-                            if (g >= 0) segmentGens[g] += size;
                         }
                     }
-                    local.Stats.Merge(segmentStats);
-                    for (int i = 0; i < segmentGens.Length; i++) local.Gens[i] += segmentGens[i];
+                    local.Merge(segmentStats);
                     progress?.Invoke((double)Interlocked.Add(ref done, (long)segment.Length) / totalLength);
                     return local;
                 },
                 local => partials.Add(local));
             var all = new HeapStatsBuilder();
-            foreach (var (stats, g) in partials)
-            {
-                all.Merge(stats);
-                for (int i = 0; i < gens.Length; i++) gens[i] += g[i];
-            }
+            foreach (var stats in partials) all.Merge(stats);
             return all;
         }
 
@@ -215,10 +205,9 @@ namespace MemoryOps.Engine.Heap
                 }
             }
 
-            public bool TryWalk(ClrSegment segment, HeapStatsBuilder stats, long[] gens, CancellationToken cancel)
+            public bool TryWalk(ClrSegment segment, HeapStatsBuilder stats, CancellationToken cancel)
             {
                 if (!Usable) return false;
-                int fixedGen = GenerationIndex(segment.Kind);
                 bool skipContexts = segment.Kind != GCSegmentKind.Large && segment.Kind != GCSegmentKind.Frozen;
                 // Large and pinned objects are far apart: read only each object's header there.
                 var block = new byte[segment.Kind == GCSegmentKind.Large ? 64 : BlockSize];
@@ -251,13 +240,7 @@ namespace MemoryOps.Engine.Heap
                         size += count * (ulong)shape.ComponentSize;
                     }
                     if (size < MinObjectSize) size = MinObjectSize;
-                    if (shape.IsFree) stats.Add(0, (long)size);
-                    else
-                    {
-                        stats.Add(mt, (long)size);
-                        int g = fixedGen >= 0 ? fixedGen : GenerationIndex(segment.GetGeneration(obj));
-                        if (g >= 0) gens[g] += (long)size;
-                    }
+                    stats.Add(shape.IsFree ? 0 : mt, (long)size);
                     obj += (size + Align) & ~Align;
                     if (skipContexts)
                     {
@@ -274,7 +257,7 @@ namespace MemoryOps.Engine.Heap
         }
 
         /// <summary>The walk with a graph sink: single-threaded (the sink sees one call at a time), nodes, edges and roots.</summary>
-        private static HeapStatsBuilder WalkGraph(ClrHeap heap, long[] gens, IHeapGraphSink graph, bool liveOnly, CancellationToken cancel)
+        private static HeapStatsBuilder WalkGraph(ClrHeap heap, IHeapGraphSink graph, bool liveOnly, CancellationToken cancel)
         {
             foreach (var root in heap.EnumerateRoots())
             {
@@ -290,7 +273,7 @@ namespace MemoryOps.Engine.Heap
                 };
                 graph.OnRoot(root.Object.Address, kind, null);
             }
-            if (liveOnly) return WalkLive(heap, gens, null, cancel, graph);
+            if (liveOnly) return WalkLive(heap, null, cancel, graph);
             var stats = new HeapStatsBuilder();
             long n = 0;
             foreach (var segment in heap.Segments)
@@ -304,16 +287,13 @@ namespace MemoryOps.Engine.Heap
                     stats.Add(obj.Type!.MethodTable, size);
                     graph.OnNode(obj.Address, obj.Type.MethodTable, size);
                     foreach (var to in obj.EnumerateReferenceAddresses(carefully: false, considerDependantHandles: true)) graph.OnEdge(obj.Address, to);
-                    int g = GenerationIndex(segment.Kind);
-                    if (g < 0) g = GenerationIndex(segment.GetGeneration(obj.Address));
-                    if (g >= 0) gens[g] += size;
                 }
             }
             return stats;
         }
 
         /// <summary>Marks from every root, like dumpheap -live: each reachable object once.</summary>
-        private static HeapStatsBuilder WalkLive(ClrHeap heap, long[] gens, Action<double>? progress, CancellationToken cancel, IHeapGraphSink? graph = null)
+        private static HeapStatsBuilder WalkLive(ClrHeap heap, Action<double>? progress, CancellationToken cancel, IHeapGraphSink? graph = null)
         {
             var stats = new HeapStatsBuilder();
             var seen = new HashSet<ulong>();
@@ -331,13 +311,6 @@ namespace MemoryOps.Engine.Heap
                 long size = (long)obj.Size;
                 stats.Add(obj.Type.MethodTable, size);
                 graph?.OnNode(obj.Address, obj.Type.MethodTable, size);
-                var segment = heap.GetSegmentByAddress(obj.Address);
-                if (segment != null)
-                {
-                    int g = GenerationIndex(segment.Kind);
-                    if (g < 0) g = GenerationIndex(segment.GetGeneration(obj.Address));
-                    if (g >= 0) gens[g] += size;
-                }
                 foreach (var child in obj.EnumerateReferences(carefully: false, considerDependantHandles: true))
                 {
                     if (!child.IsValid) continue;
@@ -348,27 +321,34 @@ namespace MemoryOps.Engine.Heap
             return stats;
         }
 
-        private static int GenerationIndex(GCSegmentKind kind) => kind switch
+        /// <summary>
+        /// Gen 0, 1, 2, LOH and POH sizes as the GC itself accounts them: the used part of each generation's regions
+        /// (objects and the free space between them), as the runtime's GCHeapStats event and gen-N-size counters
+        /// report them and SOS's eeheap -gc shows them. So a live snapshot (which takes them from GCHeapStats) and a
+        /// dump of the same moment agree, whether or not the walk counted only live objects. Frozen segments
+        /// (string literals in the runtime image) belong to no generation and are left out, as the GC does.
+        /// </summary>
+        internal static long[] GenerationSizes(ClrHeap heap)
         {
-            GCSegmentKind.Generation0 => 0,
-            GCSegmentKind.Generation1 => 1,
-            GCSegmentKind.Generation2 => 2,
-            GCSegmentKind.Large => 3,
-            GCSegmentKind.Pinned => 4,
-            GCSegmentKind.Frozen => 2,
-            _ => -1, // Ephemeral (segments mode): per object
-        };
-
-        private static int GenerationIndex(Generation g) => g switch
-        {
-            Generation.Generation0 => 0,
-            Generation.Generation1 => 1,
-            Generation.Generation2 => 2,
-            Generation.Large => 3,
-            Generation.Pinned => 4,
-            Generation.Frozen => 2,
-            _ => -1,
-        };
+            var gens = new long[5];
+            foreach (var segment in heap.Segments)
+            {
+                switch (segment.Kind)
+                {
+                    case GCSegmentKind.Generation0: gens[0] += (long)segment.ObjectRange.Length; break;
+                    case GCSegmentKind.Generation1: gens[1] += (long)segment.ObjectRange.Length; break;
+                    case GCSegmentKind.Generation2: gens[2] += (long)segment.ObjectRange.Length; break;
+                    case GCSegmentKind.Large: gens[3] += (long)segment.ObjectRange.Length; break;
+                    case GCSegmentKind.Pinned: gens[4] += (long)segment.ObjectRange.Length; break;
+                    case GCSegmentKind.Ephemeral: // segments (not regions): one segment holds gen 0, 1 and part of 2
+                        gens[0] += (long)segment.Generation0.Length;
+                        gens[1] += (long)segment.Generation1.Length;
+                        gens[2] += (long)segment.Generation2.Length;
+                        break;
+                }
+            }
+            return gens;
+        }
 
         private static int SafePid(DataTarget target)
         {

@@ -42,6 +42,11 @@ namespace MemoryOps
         public bool LiveOnly { get; set; }
         /// <summary>Bytes of Free space between objects (dumps only; 0 otherwise).</summary>
         public long FreeBytes { get; set; }
+        /// <summary>
+        /// Generation sizes as the GC accounts them (objects and the free space between them, the gen-N-size
+        /// counters' meaning), whatever the route: a live snapshot reads them from GCHeapStats after its induced GC,
+        /// a dump snapshot sums the dump's regions (DumpHeapReader.GenerationSizes).
+        /// </summary>
         public long? Gen0Bytes { get; set; }
         public long? Gen1Bytes { get; set; }
         public long? Gen2Bytes { get; set; }

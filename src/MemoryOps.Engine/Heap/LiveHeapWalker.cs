@@ -96,7 +96,9 @@ namespace MemoryOps.Engine.Heap
                 // The walk's GC is the one running when the first object streams in: an application's own
                 // GC.Collect() before it must not be mistaken for it.
                 source.Clr.GCStart += d => { if (inducedGc < 0) lastGcStart = d.Count; };
-                source.Clr.GCHeapStats += d => { if (inducedGc >= 0 && heapStats == null) heapStats = (GCHeapStatsTraceData)d.Clone(); }; // follows the induced GC's GCStop
+                // GCHeapStats ends the induced GC (it follows its GCStop): generation sizes after it, free space included,
+                // which is what a dump of the same moment shows (checked to the byte for gen 1, 2, LOH and POH).
+                source.Clr.GCHeapStats += d => { if (inducedGc >= 0 && heapStats == null) heapStats = (GCHeapStatsTraceData)d.Clone(); };
                 source.Clr.GCStop += d =>
                 {
                     if (d.Count == inducedGc && !heapComplete)
