@@ -8,6 +8,9 @@
     Copyright            = '(c) MemoryOps contributors. MIT License.'
     Description          = 'See, capture, compare and police the memory of .NET services from the PowerShell pipeline: live GC counters and events, heap snapshots and dumps, diffs, baselines and thresholds.'
     PowerShellVersion    = '7.4'
+    # The objects scripts see (snapshots, samples, rules...) load first into PowerShell's own context; the engine and
+    # its dependencies load from lib/ into the module's own context when MemoryOps.dll is imported.
+    RequiredAssemblies   = @('MemoryOps.Model.dll')
     FormatsToProcess     = @('MemoryOps.Format.ps1xml')
     CmdletsToExport      = @(
         'Get-DotNetProcess'

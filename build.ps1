@@ -45,19 +45,30 @@ function Invoke-Native {
 function Invoke-Build {
     Invoke-Native 'dotnet build' { dotnet build (Join-Path $root 'MemoryOps.sln') -c $Configuration --nologo -v:q -clp:NoSummary }
     $publish = Join-Path $root 'out/publish'
-    Invoke-Native 'dotnet publish (module)' { dotnet publish (Join-Path $root 'src/MemoryOps/MemoryOps.csproj') -c $Configuration -o $publish --nologo -v:q --no-build }
+    # ReadyToRun: the module's assemblies and their dependencies are compiled ahead of time (the SDK's Crossgen2
+    # package for linux-x64), so a fresh pwsh running one cmdlet does not JIT TraceEvent and ClrMD first. The IL
+    # stays in the files: on another architecture they still run, JIT-compiled.
+    if (Test-Path $publish) { Remove-Item $publish -Recurse -Force }
+    Invoke-Native 'dotnet publish (module, ReadyToRun)' {
+        dotnet publish (Join-Path $root 'src/MemoryOps/MemoryOps.csproj') -c $Configuration -o $publish --nologo -v:q `
+            -r linux-x64 --self-contained false -p:PublishReadyToRun=true
+    }
 
     if (Test-Path $moduleDir) { Remove-Item $moduleDir -Recurse -Force }
     New-Item -ItemType Directory -Path $moduleDir | Out-Null
+    # The module's own two assemblies sit beside the manifest and load into PowerShell's default context; the engine
+    # and every third-party dependency go to lib/ and load into the module's own context (src/MemoryOps/EngineLoadContext.cs).
+    $lib = New-Item -ItemType Directory -Path (Join-Path $moduleDir 'lib')
+    $ownAssemblies = 'MemoryOps.dll', 'MemoryOps.pdb', 'MemoryOps.Model.dll', 'MemoryOps.Model.pdb'
     # Managed assemblies only: TraceEvent's amd64/x86/arm64 folders hold Windows-only native files the module never loads on Linux.
     # Not shipped either: ClrMD's symbol-server sign-in (Azure.*, MSAL, System.ClientModel, AntiSSRF and their helpers;
     # MemoryOps never downloads symbols: it reads the DAC beside the runtime or from -RuntimePath) and TraceEvent's
     # Windows COM interop. The whole Pester suite runs against this layout, so a missing file would show there.
     $notShipped = 'Azure.*', 'Microsoft.Identity.*', 'Microsoft.IdentityModel.*', 'System.ClientModel.dll', 'Microsoft.Security.AntiSSRF.dll',
                   'System.Memory.Data.dll', 'System.Security.Cryptography.ProtectedData.dll', 'Dia2Lib.dll', 'TraceReloggerLib.dll'
-    Get-ChildItem $publish -File | Where-Object Extension -in '.dll', '.pdb', '.json' |
+    Get-ChildItem $publish -File | Where-Object Extension -in '.dll', '.pdb' |
         Where-Object { $name = $_.Name; -not ($notShipped | Where-Object { $name -like $_ }) } |
-        Copy-Item -Destination $moduleDir
+        ForEach-Object { Copy-Item $_.FullName -Destination $(if ($_.Name -in $ownAssemblies) { $moduleDir } else { $lib }) }
     Copy-Item (Join-Path $root 'MemoryOps.psd1') $moduleDir
     Copy-Item (Join-Path $root 'src/MemoryOps/MemoryOps.Format.ps1xml') $moduleDir
     Invoke-Docs

@@ -6,8 +6,10 @@
     5 ms (GC.GetTotalMemory(false), so garbage not yet collected counts too).
         dotnet pwsh ./tests/Benchmarks/Measure-RetentionEngine.ps1 -Orders 2000000
 #>
-param([int] $Orders = 2000000, [string] $EnginePath = (Join-Path $PSScriptRoot '../../out/MemoryOps/0.1.0/MemoryOps.Engine.dll'))
+param([int] $Orders = 2000000, [string] $EnginePath = (Join-Path $PSScriptRoot '../../out/MemoryOps/0.1.0/lib/MemoryOps.Engine.dll'))
 $EnginePath = (Resolve-Path $EnginePath).Path
+# The engine alone, loaded straight into this session (not through the module's load context): its objects first.
+Add-Type -Path (Join-Path (Split-Path (Split-Path $EnginePath)) 'MemoryOps.Model.dll')
 Add-Type -Path $EnginePath
 Add-Type -TypeDefinition @'
 using System; using System.IO; using System.Threading;
