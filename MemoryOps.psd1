@@ -6,7 +6,7 @@
     Author               = 'MemoryOps contributors'
     CompanyName          = 'MemoryOps'
     Copyright            = '(c) MemoryOps contributors. MIT License.'
-    Description          = 'See, capture, compare and police the memory of .NET services from the PowerShell pipeline: live GC counters and events, heap snapshots and dumps, diffs, baselines and thresholds.'
+    Description          = 'See, capture, compare and police the memory of .NET services from the PowerShell pipeline: live GC counters and events, heap snapshots and dumps, diffs, baselines and thresholds. Linux only.'
     PowerShellVersion    = '7.4'
     # The objects scripts see (snapshots, samples, rules...) load first into PowerShell's own context; the engine and
     # its dependencies load from lib/ into the module's own context when MemoryOps.dll is imported.
@@ -34,9 +34,18 @@
     PrivateData          = @{
         PSData = @{
             Tags         = @('dotnet', 'memory', 'gc', 'diagnostics', 'eventpipe', 'heap', 'leak', 'Linux', 'PSEdition_Core')
-            ProjectUri   = 'https://github.com/memoryops/MemoryOps'
-            LicenseUri   = 'https://github.com/memoryops/MemoryOps/blob/main/LICENSE'
-            ReleaseNotes = '0.1.0: Get-DotNetProcess, Get-GcCounter (System.Runtime EventCounters and Meter, any provider), Get-GcEvent (per-GC records and a pause summary), New-MemoryDump, New-HeapSnapshot (live over EventPipe, or from a dump with ClrMD), Export-/Import-HeapSnapshot, Compare-HeapSnapshot.'
+            # No ProjectUri, LicenseUri or HelpInfoURI until the project has a public home that answers: a link that
+            # does not resolve is worse than none. The licence (MIT) ships in the module folder as LICENSE.
+            ReleaseNotes = @'
+0.1.0 (Linux, PowerShell 7.4 or later; imports fail at once elsewhere)
+- Get-DotNetProcess; Get-GcCounter (System.Runtime EventCounters and Meter, any provider); Get-GcEvent (per-GC
+  records and a pause summary).
+- New-MemoryDump; New-HeapSnapshot (live over EventPipe, or from a Heap/Full dump with ClrMD, -LiveOnly);
+  Export-/Import-HeapSnapshot; Compare-HeapSnapshot; Get-HeapRetention (paths from roots, retained sizes).
+- Save-/Get-MemoryBaseline (history and statistics per baseline); New-MemoryRule, Import-MemoryPolicy,
+  Test-MemoryThreshold (-Assert for scheduled checks).
+- The engine and its dependencies load into the module's own assembly load context; assemblies are ReadyToRun.
+'@
         }
     }
 }

@@ -11,12 +11,14 @@
     Demo   builds and runs the story on the bundled TestTarget.
     Bench  builds and runs the side-by-side benchmarks against the Microsoft tools (tests/Benchmarks), writing
            docs/performance.md (about 10 minutes).
+    Package builds and publishes the module to a local PSResourceGet file repository, out/repository, as
+           Publish-PSResource would to the Gallery (Install-PSResource / Save-PSResource -Repository read it).
 .EXAMPLE
     dotnet tool restore && dotnet pwsh ./build.ps1 -Task Test
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Docs', 'Test', 'Demo', 'Bench')]
+    [ValidateSet('Build', 'Docs', 'Test', 'Demo', 'Bench', 'Package')]
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -69,7 +71,7 @@ function Invoke-Build {
     Get-ChildItem $publish -File | Where-Object Extension -in '.dll', '.pdb' |
         Where-Object { $name = $_.Name; -not ($notShipped | Where-Object { $name -like $_ }) } |
         ForEach-Object { Copy-Item $_.FullName -Destination $(if ($_.Name -in $ownAssemblies) { $moduleDir } else { $lib }) }
-    Copy-Item (Join-Path $root 'MemoryOps.psd1') $moduleDir
+    Copy-Item (Join-Path $root 'MemoryOps.psd1'), (Join-Path $root 'LICENSE') $moduleDir
     Copy-Item (Join-Path $root 'src/MemoryOps/MemoryOps.Format.ps1xml') $moduleDir
     Invoke-Docs
     Write-Host "Module laid out in $moduleDir" -ForegroundColor Green
@@ -147,10 +149,24 @@ function Invoke-Bench {
     if ($LASTEXITCODE -ne 0) { Write-Host 'The benchmark failed.' -ForegroundColor Red; exit 1 }
 }
 
+function Invoke-Package {
+    Invoke-Build
+    $repository = Join-Path $root 'out/repository'
+    if (Test-Path $repository) { Remove-Item $repository -Recurse -Force }
+    New-Item -ItemType Directory -Path $repository | Out-Null
+    # A repository registered for this publish only (PSResourceGet keeps registrations per user).
+    $name = "MemoryOpsBuild$PID"
+    Register-PSResourceRepository -Name $name -Uri $repository -Trusted
+    try { Publish-PSResource -Path $moduleDir -Repository $name }
+    finally { Unregister-PSResourceRepository -Name $name }
+    Write-Host "Published to $repository ($((Get-ChildItem $repository -Filter *.nupkg).Name))" -ForegroundColor Green
+}
+
 switch ($Task) {
     'Build' { Invoke-Build }
     'Docs' { if (-not (Test-Path $moduleDir)) { Invoke-Build } else { Invoke-Docs } }
     'Test' { Invoke-Test }
     'Demo' { Invoke-Demo }
     'Bench' { Invoke-Bench }
+    'Package' { Invoke-Package }
 }
