@@ -24,7 +24,8 @@ function Start-TestTarget {
     if ($line -notmatch '^READY pid=(\d+)') { throw "TestTarget did not start: '$line'" }
     # The diagnostic socket is created during runtime start-up; wait until it answers.
     $deadline = [DateTime]::UtcNow.AddSeconds(10)
-    while (-not (Get-ChildItem ([IO.Path]::GetTempPath()) -Filter "dotnet-diagnostic-$($process.Id)-*-socket" -ErrorAction SilentlyContinue)) {
+    $socketDir = if ($Environment['TMPDIR']) { $Environment['TMPDIR'] } else { [IO.Path]::GetTempPath() }
+    while (-not (Get-ChildItem $socketDir -Filter "dotnet-diagnostic-$($process.Id)-*-socket" -ErrorAction SilentlyContinue)) {
         if ([DateTime]::UtcNow -gt $deadline) { throw 'TestTarget created no diagnostic socket.' }
         Start-Sleep -Milliseconds 50
     }
