@@ -11,6 +11,7 @@
     # The objects scripts see (snapshots, samples, rules...) load first into PowerShell's own context; the engine and
     # its dependencies load from lib/ into the module's own context when MemoryOps.dll is imported.
     RequiredAssemblies   = @('MemoryOps.Model.dll')
+    TypesToProcess       = @('MemoryOps.Types.ps1xml')
     FormatsToProcess     = @('MemoryOps.Format.ps1xml')
     CmdletsToExport      = @(
         'Get-DotNetProcess'
@@ -24,6 +25,7 @@
         'Compare-HeapSnapshot'
         'Save-MemoryBaseline'
         'Get-MemoryBaseline'
+        'Remove-MemoryBaseline'
         'New-MemoryRule'
         'Import-MemoryPolicy'
         'Test-MemoryThreshold'

@@ -72,7 +72,7 @@ function Invoke-Build {
         Where-Object { $name = $_.Name; -not ($notShipped | Where-Object { $name -like $_ }) } |
         ForEach-Object { Copy-Item $_.FullName -Destination $(if ($_.Name -in $ownAssemblies) { $moduleDir } else { $lib }) }
     Copy-Item (Join-Path $root 'MemoryOps.psd1'), (Join-Path $root 'LICENSE') $moduleDir
-    Copy-Item (Join-Path $root 'src/MemoryOps/MemoryOps.Format.ps1xml') $moduleDir
+    Copy-Item (Join-Path $root 'src/MemoryOps/MemoryOps.Format.ps1xml'), (Join-Path $root 'src/MemoryOps/MemoryOps.Types.ps1xml') $moduleDir
     Invoke-Docs
     Write-Host "Module laid out in $moduleDir" -ForegroundColor Green
 }

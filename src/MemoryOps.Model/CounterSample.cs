@@ -11,6 +11,9 @@ namespace MemoryOps
     {
         public DateTime Timestamp { get; set; }
         public int ProcessId { get; set; }
+        /// <summary>The machine the process ran on: this machine's name when made here, the remote computer's name
+        /// (PSComputerName) when the object came home from remoting or a job.</summary>
+        public string Host { get; set; } = Environment.MachineName;
         public string ProcessName { get; set; } = "";
         /// <summary>The EventSource or Meter that published the value (System.Runtime, or a Meter name).</summary>
         public string Provider { get; set; } = "";

@@ -5,6 +5,9 @@ namespace MemoryOps
     /// <summary>One garbage collection, from the runtime's GC events. Sizes in bytes, times in seconds.</summary>
     public sealed class GcEventRecord
     {
+        /// <summary>The machine the process ran on: this machine's name when made here, the remote computer's name
+        /// (PSComputerName) when the object came home from remoting or a job.</summary>
+        public string Host { get; set; } = Environment.MachineName;
         public int ProcessId { get; set; }
         public string ProcessName { get; set; } = "";
         /// <summary>The GC's sequence number in the process (GC.CollectionCount of its generation adds up to it).</summary>
@@ -37,6 +40,9 @@ namespace MemoryOps
     /// <summary>Collections and pauses over a window: what Go calls GCCPUFraction is <see cref="PauseFraction"/> here.</summary>
     public sealed class GcSummary
     {
+        /// <summary>The machine the process ran on: this machine's name when made here, the remote computer's name
+        /// (PSComputerName) when the object came home from remoting or a job.</summary>
+        public string Host { get; set; } = Environment.MachineName;
         public int ProcessId { get; set; }
         public string ProcessName { get; set; } = "";
         public DateTime WindowStart { get; set; }

@@ -30,6 +30,9 @@ namespace MemoryOps
     public sealed class HeapSnapshot
     {
         public SnapshotSource Source { get; set; }
+        /// <summary>The machine the process ran on: this machine's name when made here, the remote computer's name
+        /// (PSComputerName) when the object came home from remoting or a job.</summary>
+        public string Host { get; set; } = Environment.MachineName;
         public int ProcessId { get; set; }
         public string ProcessName { get; set; } = "";
         public DateTime Timestamp { get; set; }

@@ -16,6 +16,10 @@ namespace MemoryOps
         /// <summary>BytesDelta as a percentage of ReferenceBytes; null for a type the reference did not have.</summary>
         public double? GrowthPercent { get; set; }
         public DeltaStatus Status { get; set; }
+        /// <summary>The process and machine of the difference snapshot (see HeapSnapshot.Host), so a verdict on a delta says whose heap grew.</summary>
+        public int ProcessId { get; set; }
+        public string ProcessName { get; set; } = "";
+        public string Host { get; set; } = "";
 
         public override string ToString() => $"{Status} {TypeName}: {CountDelta:+#;-#;0} objects, {BytesDelta:+#;-#;0} bytes";
     }
@@ -39,5 +43,9 @@ namespace MemoryOps
         public long TopGrowthBytes { get; set; }
         public System.DateTime ReferenceTimestamp { get; set; }
         public System.DateTime DifferenceTimestamp { get; set; }
+        /// <summary>The process and machine of the difference snapshot (see HeapSnapshot.Host), so a verdict on a delta says whose heap grew.</summary>
+        public int ProcessId { get; set; }
+        public string ProcessName { get; set; } = "";
+        public string Host { get; set; } = "";
     }
 }

@@ -14,7 +14,7 @@ namespace MemoryOps
         public BaselineEntryKind Kind { get; set; }
         public int ProcessId { get; set; }
         public string ProcessName { get; set; } = "";
-        /// <summary>The machine that saved it (scheduled checks of a fleet can share a store).</summary>
+        /// <summary>The machine the snapshot or samples came from (their Host): a fleet's hosts share one store, each with its own history.</summary>
         public string Host { get; set; } = "";
         /// <summary>Metric name → value in base units: counters (the mean of the samples saved) or snapshot totals.</summary>
         public Dictionary<string, double> Metrics { get; set; } = new Dictionary<string, double>(StringComparer.OrdinalIgnoreCase);
@@ -33,6 +33,8 @@ namespace MemoryOps
     public sealed class MemoryBaselineStatistic
     {
         public string Baseline { get; set; } = "";
+        /// <summary>The machine whose entries the figures cover: statistics are kept per host.</summary>
+        public string Host { get; set; } = "";
         public BaselineStatisticKind Kind { get; set; }
         /// <summary>The metric or type name.</summary>
         public string Name { get; set; } = "";

@@ -19,6 +19,9 @@ namespace MemoryOps
     public sealed class MemoryDumpInfo
     {
         public string Path { get; set; } = "";
+        /// <summary>The machine the dump was written on (its Path is a path there): this machine's name when made here, the remote computer's name
+        /// (PSComputerName) when the object came home from remoting or a job.</summary>
+        public string Host { get; set; } = Environment.MachineName;
         public MemoryDumpType Type { get; set; }
         public long SizeBytes { get; set; }
         public int ProcessId { get; set; }

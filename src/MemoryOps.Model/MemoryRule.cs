@@ -135,6 +135,8 @@ namespace MemoryOps
         public string Subject { get; set; } = "";
         public int ProcessId { get; set; }
         public string ProcessName { get; set; } = "";
+        /// <summary>The machine of the snapshot, sample or record judged (see HeapSnapshot.Host).</summary>
+        public string Host { get; set; } = "";
         public double Observed { get; set; }
         /// <summary>The limit the observed value was held to (for a baseline rule: the bound derived from its history).</summary>
         public double Limit { get; set; }

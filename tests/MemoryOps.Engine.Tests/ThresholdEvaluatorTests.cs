@@ -15,7 +15,7 @@ namespace MemoryOps.Engine.Tests
         private static CounterSample Sample(double value, double atSeconds, string name = "gc-heap-size", int pid = 42) =>
             new CounterSample { Name = name, Value = value, Unit = "bytes", ProcessId = pid, ProcessName = "svc", Timestamp = T0.AddSeconds(atSeconds) };
 
-        private static ThresholdEvaluator Evaluator(params MemoryRule[] rules) => new ThresholdEvaluator(rules, r => throw new InvalidOperationException("no baseline"));
+        private static ThresholdEvaluator Evaluator(params MemoryRule[] rules) => new ThresholdEvaluator(rules, (r, h) => throw new InvalidOperationException("no baseline"));
 
         private static List<ThresholdResult> Feed(ThresholdEvaluator e, IEnumerable<object> inputs, out List<ThresholdResult> streamed)
         {
@@ -165,7 +165,7 @@ namespace MemoryOps.Engine.Tests
                 BaselineStatistics.Describe("b", BaselineStatisticKind.Metric, "gc-heap-size", "bytes", new[] { (T0, 100.0), (T0.AddDays(1), 100.0) }),
             };
             var rule = new MemoryRule { Name = "drift", Kind = MemoryRuleKind.Baseline, Baseline = "b", Counter = new[] { "gc-heap-size", "alloc-rate" }, MaxDeviationPercent = 10 };
-            var e = new ThresholdEvaluator(new[] { rule }, r => stats);
+            var e = new ThresholdEvaluator(new[] { rule }, (r, h) => stats);
             Assert.True(e.TryObserve(Sample(105, 0), out var r1));
             Assert.Empty(r1);
             Assert.True(e.TryObserve(Sample(5, 0, name: "alloc-rate"), out _));

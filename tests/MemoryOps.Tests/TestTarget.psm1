@@ -57,7 +57,9 @@ function Stop-TestTarget {
     [CmdletBinding()]
     param([Parameter(ValueFromPipeline)] $Target)
     process {
-        if ($null -eq $Target -or $Target.Process.HasExited) { return }
+        if ($null -eq $Target -or $Target.Stopped) { return }
+        $Target | Add-Member -NotePropertyName Stopped -NotePropertyValue $true -Force   # stopping twice is not an error
+        if ($Target.Process.HasExited) { return }
         try { $Target.Process.StandardInput.WriteLine('exit'); $Target.Process.StandardInput.Flush() } catch { }
         if (-not $Target.Process.WaitForExit(5000)) { $Target.Process.Kill($true) }
         $Target.Process.Dispose()

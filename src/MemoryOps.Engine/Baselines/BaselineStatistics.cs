@@ -7,7 +7,20 @@ namespace MemoryOps.Engine.Baselines
     /// <summary>Mean, spread and range of every metric and heap type over a baseline's history.</summary>
     public static class BaselineStatistics
     {
+        /// <summary>Each host's own statistics (hosts in name order): a fleet sharing a store keeps one history per host.</summary>
         public static List<MemoryBaselineStatistic> Compute(string baseline, IReadOnlyList<MemoryBaselineEntry> history)
+        {
+            var result = new List<MemoryBaselineStatistic>();
+            foreach (var host in history.GroupBy(e => e.Host, StringComparer.OrdinalIgnoreCase).OrderBy(g => g.Key, StringComparer.OrdinalIgnoreCase))
+                result.AddRange(ComputeOne(baseline, host.Key, host.ToList()));
+            return result;
+        }
+
+        /// <summary>The statistics of all entries whatever their host (Host ""), for a host the baseline has never seen.</summary>
+        public static List<MemoryBaselineStatistic> ComputeAcrossHosts(string baseline, IReadOnlyList<MemoryBaselineEntry> history) =>
+            ComputeOne(baseline, "", history);
+
+        private static List<MemoryBaselineStatistic> ComputeOne(string baseline, string host, IReadOnlyList<MemoryBaselineEntry> history)
         {
             var result = new List<MemoryBaselineStatistic>();
             var metricNames = history.SelectMany(e => e.Metrics.Keys).Distinct(StringComparer.OrdinalIgnoreCase).OrderBy(n => n, StringComparer.OrdinalIgnoreCase);
@@ -41,6 +54,7 @@ namespace MemoryOps.Engine.Baselines
             // Largest types first, each type's bytes row before its count row.
             var meanBytes = typeRows.Where(r => r.Kind == BaselineStatisticKind.TypeBytes).ToDictionary(r => r.Name, r => r.Mean, StringComparer.Ordinal);
             result.AddRange(typeRows.OrderByDescending(r => meanBytes[r.Name]).ThenBy(r => r.Name, StringComparer.Ordinal).ThenBy(r => r.Kind == BaselineStatisticKind.TypeCount));
+            foreach (var r in result) r.Host = host;
             return result;
         }
 
@@ -55,6 +69,34 @@ namespace MemoryOps.Engine.Baselines
                 Minimum = n == 0 ? 0 : values.Min(v => v.Value), Maximum = n == 0 ? 0 : values.Max(v => v.Value),
                 First = n == 0 ? default : values.Min(v => v.When), Last = n == 0 ? default : values.Max(v => v.When),
             };
+        }
+    }
+
+    /// <summary>One baseline's history, with each host's statistics computed once, when first asked for.</summary>
+    public sealed class BaselineHistory
+    {
+        private readonly Dictionary<string, IReadOnlyList<MemoryBaselineStatistic>> byHost = new Dictionary<string, IReadOnlyList<MemoryBaselineStatistic>>(StringComparer.OrdinalIgnoreCase);
+        private IReadOnlyList<MemoryBaselineStatistic>? acrossHosts;
+
+        public string Name { get; }
+        public IReadOnlyList<MemoryBaselineEntry> Entries { get; }
+
+        public BaselineHistory(string name, IReadOnlyList<MemoryBaselineEntry> entries)
+        {
+            Name = name;
+            Entries = entries;
+        }
+
+        /// <summary>The host's own statistics; those of all hosts (Host "") when the baseline has no entry from it.</summary>
+        public IReadOnlyList<MemoryBaselineStatistic> For(string host)
+        {
+            if (byHost.TryGetValue(host, out var known)) return known;
+            var own = Entries.Where(e => string.Equals(e.Host, host, StringComparison.OrdinalIgnoreCase)).ToList();
+            var statistics = own.Count > 0
+                ? BaselineStatistics.Compute(Name, own)
+                : acrossHosts ??= BaselineStatistics.ComputeAcrossHosts(Name, Entries);
+            byHost[host] = statistics;
+            return statistics;
         }
     }
 }

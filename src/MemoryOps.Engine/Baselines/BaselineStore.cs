@@ -81,8 +81,9 @@ namespace MemoryOps.Engine.Baselines
         }
 
         /// <summary>
-        /// Appends entries to a baseline's history (creating it), keeps the newest <paramref name="maxHistory"/>,
-        /// and returns the history as saved.
+        /// Appends entries to a baseline's history (creating it), keeps the newest <paramref name="maxHistory"/> of
+        /// each host (one busy host must not push a quiet one's history out of a shared store), and returns the
+        /// history as saved.
         /// </summary>
         public List<MemoryBaselineEntry> Append(string name, IReadOnlyList<MemoryBaselineEntry> entries, int maxHistory, CancellationToken cancel = default)
         {
@@ -94,17 +95,43 @@ namespace MemoryOps.Engine.Baselines
             {
                 var history = File.Exists(file) ? ReadFile(file, name) : new List<MemoryBaselineEntry>();
                 foreach (var e in entries) { e.Name = name; history.Add(e); }
-                history = history.OrderBy(e => e.Timestamp).ToList();
-                if (history.Count > maxHistory) history = history.Skip(history.Count - maxHistory).ToList();
-                AtomicFile.Write(file, overwrite: true, stream =>
-                {
-                    using var gzip = new GZipStream(stream, CompressionLevel.Optimal, leaveOpen: true);
-                    using var json = new Utf8JsonWriter(gzip, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
-                    WriteJson(json, name, history);
-                });
+                history = history.GroupBy(e => e.Host, StringComparer.OrdinalIgnoreCase)
+                                 .SelectMany(host => host.OrderBy(e => e.Timestamp).TakeLast(maxHistory))
+                                 .OrderBy(e => e.Timestamp).ToList();
+                WriteHistory(file, name, history);
                 return history;
             }
         }
+
+        /// <summary>
+        /// Removes the entries of a baseline that <paramref name="remove"/> selects, under the same lock as a save,
+        /// and returns them. When none is left the file itself is deleted (the lock file stays: see AcquireLock).
+        /// </summary>
+        public List<MemoryBaselineEntry> RemoveEntries(string name, Func<MemoryBaselineEntry, bool> remove, CancellationToken cancel = default)
+        {
+            ValidateName(name);
+            string file = FileOf(name);
+            if (!File.Exists(file))
+                throw new MemoryOpsException(FailureKind.BaselineNotFound, $"There is no baseline '{name}' in the store {Path} (no file {file}).", name);
+            using (AcquireLock(System.IO.Path.Combine(Path, name + ".baseline.lock"), name, cancel))
+            {
+                var history = ReadFile(file, name);
+                var removed = history.Where(remove).ToList();
+                if (removed.Count == 0) return removed;
+                var kept = history.Where(e => !removed.Contains(e)).ToList();
+                if (kept.Count == 0) File.Delete(file);
+                else WriteHistory(file, name, kept);
+                return removed;
+            }
+        }
+
+        private static void WriteHistory(string file, string name, IReadOnlyList<MemoryBaselineEntry> history) =>
+            AtomicFile.Write(file, overwrite: true, stream =>
+            {
+                using var gzip = new GZipStream(stream, CompressionLevel.Optimal, leaveOpen: true);
+                using var json = new Utf8JsonWriter(gzip, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+                WriteJson(json, name, history);
+            });
 
         private void CreateStoreFolder()
         {
@@ -246,7 +273,7 @@ namespace MemoryOps.Engine.Baselines
             {
                 Timestamp = snapshot.Timestamp == default ? DateTime.UtcNow : snapshot.Timestamp.ToUniversalTime(),
                 Kind = BaselineEntryKind.Snapshot, ProcessId = snapshot.ProcessId, ProcessName = snapshot.ProcessName,
-                Host = Environment.MachineName, Snapshot = snapshot,
+                Host = snapshot.Host, Snapshot = snapshot,
             };
             foreach (var (metric, value) in Rules.ObservationReader.SnapshotMetrics(snapshot))
             {
@@ -263,7 +290,7 @@ namespace MemoryOps.Engine.Baselines
             var entry = new MemoryBaselineEntry
             {
                 Timestamp = last.Timestamp == default ? DateTime.UtcNow : last.Timestamp.ToUniversalTime(),
-                Kind = BaselineEntryKind.Counters, ProcessId = last.ProcessId, ProcessName = last.ProcessName, Host = Environment.MachineName,
+                Kind = BaselineEntryKind.Counters, ProcessId = last.ProcessId, ProcessName = last.ProcessName, Host = last.Host,
             };
             foreach (var series in samples.GroupBy(Rules.ObservationReader.MetricName, StringComparer.OrdinalIgnoreCase))
             {

@@ -23,6 +23,7 @@ namespace MemoryOps.Engine.Compare
                 var d = new HeapTypeDelta
                 {
                     TypeName = name,
+                    ProcessId = difference.ProcessId, ProcessName = difference.ProcessName, Host = difference.Host,
                     ReferenceCount = b?.Count ?? 0,
                     ReferenceBytes = b?.TotalBytes ?? 0,
                     DifferenceCount = a?.Count ?? 0,
@@ -51,6 +52,7 @@ namespace MemoryOps.Engine.Compare
             var top = deltas.FirstOrDefault(d => d.BytesDelta > 0);
             return new HeapComparison
             {
+                ProcessId = difference.ProcessId, ProcessName = difference.ProcessName, Host = difference.Host,
                 ReferenceBytes = reference.TotalBytes,
                 DifferenceBytes = difference.TotalBytes,
                 BytesDelta = difference.TotalBytes - reference.TotalBytes,

@@ -46,6 +46,7 @@ namespace MemoryOps.Engine.Heap
             w.WriteString("source", s.Source.ToString());
             w.WriteNumber("processId", s.ProcessId);
             w.WriteString("processName", s.ProcessName);
+            w.WriteString("host", s.Host);
             w.WriteString("timestamp", s.Timestamp.ToUniversalTime());
             w.WriteString("runtimeVersion", s.RuntimeVersion);
             w.WriteBoolean("liveOnly", s.LiveOnly);
@@ -141,6 +142,8 @@ namespace MemoryOps.Engine.Heap
                     Source = Enum.Parse<SnapshotSource>(Req(root, "source").GetString()!, ignoreCase: true),
                     ProcessId = Req(root, "processId").GetInt32(),
                     ProcessName = Req(root, "processName").GetString() ?? "",
+                    // Files written before snapshots had a host say nothing about where they came from.
+                    Host = root.TryGetProperty("host", out var host) && host.ValueKind == JsonValueKind.String ? host.GetString() ?? "" : "",
                     Timestamp = Req(root, "timestamp").GetDateTime().ToUniversalTime(),
                     RuntimeVersion = Req(root, "runtimeVersion").GetString() ?? "",
                     LiveOnly = Req(root, "liveOnly").GetBoolean(),

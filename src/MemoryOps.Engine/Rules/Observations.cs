@@ -8,6 +8,7 @@ namespace MemoryOps.Engine.Rules
     {
         public int ProcessId { get; set; }
         public string ProcessName { get; set; } = "";
+        public string Host { get; set; } = "";
         public string Metric { get; set; } = "";
         public double Value { get; set; }
         public string Unit { get; set; } = "";
@@ -19,6 +20,7 @@ namespace MemoryOps.Engine.Rules
     {
         public int ProcessId { get; set; }
         public string ProcessName { get; set; } = "";
+        public string Host { get; set; } = "";
         public string TypeName { get; set; } = "";
         public long Count { get; set; }
         public long Bytes { get; set; }
@@ -42,36 +44,37 @@ namespace MemoryOps.Engine.Rules
             switch (input)
             {
                 case CounterSample c:
-                    metrics.Add(new MetricObservation { ProcessId = c.ProcessId, ProcessName = c.ProcessName, Metric = MetricName(c), Value = c.Value, Unit = c.Unit, Timestamp = c.Timestamp });
+                    metrics.Add(new MetricObservation { ProcessId = c.ProcessId, ProcessName = c.ProcessName, Host = c.Host, Metric = MetricName(c), Value = c.Value, Unit = c.Unit, Timestamp = c.Timestamp });
                     return true;
                 case HeapSnapshot s:
                     foreach (var (name, value) in SnapshotMetrics(s))
-                        metrics.Add(new MetricObservation { ProcessId = s.ProcessId, ProcessName = s.ProcessName, Metric = name, Value = value, Unit = name == "ObjectCount" ? "count" : "bytes", Timestamp = s.Timestamp });
+                        metrics.Add(new MetricObservation { ProcessId = s.ProcessId, ProcessName = s.ProcessName, Host = s.Host, Metric = name, Value = value, Unit = name == "ObjectCount" ? "count" : "bytes", Timestamp = s.Timestamp });
                     foreach (var t in s.Types)
                         if (!t.IsFree)
-                            types.Add(new TypeObservation { ProcessId = s.ProcessId, ProcessName = s.ProcessName, TypeName = t.TypeName, Count = t.Count, Bytes = t.TotalBytes, Timestamp = s.Timestamp });
+                            types.Add(new TypeObservation { ProcessId = s.ProcessId, ProcessName = s.ProcessName, Host = s.Host, TypeName = t.TypeName, Count = t.Count, Bytes = t.TotalBytes, Timestamp = s.Timestamp });
                     return true;
                 case HeapTypeDelta d:
                     types.Add(new TypeObservation
                     {
+                        ProcessId = d.ProcessId, ProcessName = d.ProcessName, Host = d.Host,
                         TypeName = d.TypeName, Count = d.DifferenceCount, Bytes = d.DifferenceBytes,
                         CountDelta = d.CountDelta, BytesDelta = d.BytesDelta, GrowthPercent = d.GrowthPercent, Timestamp = DateTime.UtcNow,
                     });
                     return true;
                 case HeapComparison h:
                     var when = h.DifferenceTimestamp;
-                    Add(metrics, 0, "", when, ("BytesDelta", h.BytesDelta, "bytes"), ("CountDelta", h.CountDelta, "count"),
+                    Add(metrics, h.ProcessId, h.ProcessName, h.Host, when, ("BytesDelta", h.BytesDelta, "bytes"), ("CountDelta", h.CountDelta, "count"),
                         ("DifferenceBytes", h.DifferenceBytes, "bytes"), ("DifferenceObjectCount", h.DifferenceObjectCount, "count"));
-                    if (h.GrowthPercent.HasValue) Add(metrics, 0, "", when, ("GrowthPercent", h.GrowthPercent.Value, "percent"));
+                    if (h.GrowthPercent.HasValue) Add(metrics, h.ProcessId, h.ProcessName, h.Host, when, ("GrowthPercent", h.GrowthPercent.Value, "percent"));
                     return true;
                 case GcEventRecord g:
-                    Add(metrics, g.ProcessId, g.ProcessName, g.Start,
+                    Add(metrics, g.ProcessId, g.ProcessName, g.Host, g.Start,
                         ("PauseDuration", g.PauseDuration, "seconds"), ("HeapSizeAfter", g.HeapSizeAfter, "bytes"), ("HeapSizeBefore", g.HeapSizeBefore, "bytes"),
                         ("PromotedBytes", g.PromotedBytes, "bytes"), ("FragmentationBytes", g.FragmentationBytes, "bytes"), ("Gen2SizeAfter", g.Gen2SizeAfter, "bytes"),
                         ("LohSizeAfter", g.LohSizeAfter, "bytes"), ("PinnedObjectCount", g.PinnedObjectCount, "count"));
                     return true;
                 case GcSummary g:
-                    Add(metrics, g.ProcessId, g.ProcessName, g.WindowStart.AddSeconds(g.WindowDuration),
+                    Add(metrics, g.ProcessId, g.ProcessName, g.Host, g.WindowStart.AddSeconds(g.WindowDuration),
                         ("Count", g.Count, "count"), ("Gen0Count", g.Gen0Count, "count"), ("Gen1Count", g.Gen1Count, "count"), ("Gen2Count", g.Gen2Count, "count"),
                         ("InducedCount", g.InducedCount, "count"), ("TotalPause", g.TotalPause, "seconds"), ("MaxPause", g.MaxPause, "seconds"),
                         ("MeanPause", g.MeanPause, "seconds"), ("PauseFraction", g.PauseFraction, "fraction"), ("PromotedBytes", g.PromotedBytes, "bytes"),
@@ -104,10 +107,10 @@ namespace MemoryOps.Engine.Rules
             return c.Name + "[" + string.Join(",", parts) + "]";
         }
 
-        private static void Add(List<MetricObservation> list, int pid, string name, DateTime when, params (string Metric, double Value, string Unit)[] values)
+        private static void Add(List<MetricObservation> list, int pid, string name, string host, DateTime when, params (string Metric, double Value, string Unit)[] values)
         {
             foreach (var v in values)
-                list.Add(new MetricObservation { ProcessId = pid, ProcessName = name, Metric = v.Metric, Value = v.Value, Unit = v.Unit, Timestamp = when });
+                list.Add(new MetricObservation { ProcessId = pid, ProcessName = name, Host = host, Metric = v.Metric, Value = v.Value, Unit = v.Unit, Timestamp = when });
         }
     }
 }

@@ -5,6 +5,9 @@ using System.Linq;
 
 namespace MemoryOps.Engine.Rules
 {
+    /// <summary>The statistics of a baseline rule's baseline for one host: that host's own, else those of all hosts (Host "").</summary>
+    public delegate IReadOnlyList<MemoryBaselineStatistic> BaselineLookup(MemoryRule rule, string host);
+
     /// <summary>
     /// Evaluates rules against a stream of observations, the way Test-MemoryThreshold meets them.
     /// Every (rule, subject) pair gets exactly one result: a failure is returned the moment it happens (so a
@@ -18,16 +21,17 @@ namespace MemoryOps.Engine.Rules
         public const int MaxSamplesKept = 10_000;
 
         private readonly IReadOnlyList<MemoryRule> rules;
-        private readonly Func<MemoryRule, IReadOnlyList<MemoryBaselineStatistic>> baselineOf;
-        private readonly Dictionary<(int Rule, int Pid, string Metric), Series> series = new Dictionary<(int, int, string), Series>();
+        private readonly BaselineLookup baselineOf;
+        // Two hosts of a fleet can run the same PID: a series is one metric of one process on one host.
+        private readonly Dictionary<(int Rule, string Host, int Pid, string Metric), Series> series = new Dictionary<(int, string, int, string), Series>();
         private readonly HashSet<int> matchedRules = new HashSet<int>();
         private readonly HashSet<string> warned = new HashSet<string>(StringComparer.Ordinal);
 
         /// <summary>Said once each: a metric a baseline has no history for, a rule that can only judge deltas given a snapshot.</summary>
         public List<string> Warnings { get; } = new List<string>();
 
-        /// <param name="baselineOf">The statistics of a baseline rule's baseline (read once by the caller and cached).</param>
-        public ThresholdEvaluator(IReadOnlyList<MemoryRule> rules, Func<MemoryRule, IReadOnlyList<MemoryBaselineStatistic>> baselineOf)
+        /// <param name="baselineOf">The statistics of a baseline rule's baseline for one host (read once by the caller and cached).</param>
+        public ThresholdEvaluator(IReadOnlyList<MemoryRule> rules, BaselineLookup baselineOf)
         {
             foreach (var r in rules) r.Validate();
             this.rules = rules;
@@ -76,7 +80,7 @@ namespace MemoryOps.Engine.Rules
                 MemoryBaselineStatistic? history = null;
                 if (rule.Kind == MemoryRuleKind.Baseline)
                 {
-                    history = baselineOf(rule).FirstOrDefault(s => s.Kind == BaselineStatisticKind.Metric && string.Equals(s.Name, m.Metric, StringComparison.OrdinalIgnoreCase));
+                    history = BaselineFor(rule, m.Host).FirstOrDefault(s => s.Kind == BaselineStatisticKind.Metric && string.Equals(s.Name, m.Metric, StringComparison.OrdinalIgnoreCase));
                     if (history == null)
                     {
                         WarnOnce($"Rule '{rule.Name}': baseline '{rule.Baseline}' has no history for {m.Metric}; it is not checked.");
@@ -85,7 +89,7 @@ namespace MemoryOps.Engine.Rules
                 }
                 matchedRules.Add(i);
 
-                var key = (i, m.ProcessId, m.Metric);
+                var key = (i, m.Host.ToUpperInvariant(), m.ProcessId, m.Metric);
                 if (!series.TryGetValue(key, out var s)) series[key] = s = new Series();
                 if (s.Reported) continue; // already failed: one result per rule and subject
                 s.Add(m.Timestamp, m.Value, rule.For, rule.Statistic == RuleStatistic.P95);
@@ -106,7 +110,7 @@ namespace MemoryOps.Engine.Rules
 
                 var result = new ThresholdResult
                 {
-                    Rule = rule.Name, RuleKind = rule.Kind, Subject = m.Metric, ProcessId = m.ProcessId, ProcessName = m.ProcessName,
+                    Rule = rule.Name, RuleKind = rule.Kind, Subject = m.Metric, ProcessId = m.ProcessId, ProcessName = m.ProcessName, Host = m.Host,
                     Observed = observed, Limit = limit, Unit = m.Unit, Passed = !sustained, Severity = rule.Severity, Message = message, Timestamp = m.Timestamp,
                 };
                 s.LastResult = result;
@@ -152,7 +156,7 @@ namespace MemoryOps.Engine.Rules
                 $"{c.What} {Signed(c.What, c.Observed, c.Unit)} {(c.Observed > c.Limit ? ">" : "<=")} {Display.Value(c.Limit, c.Unit)}";
             return new ThresholdResult
             {
-                Rule = rule.Name, RuleKind = rule.Kind, Subject = t.TypeName, ProcessId = t.ProcessId, ProcessName = t.ProcessName,
+                Rule = rule.Name, RuleKind = rule.Kind, Subject = t.TypeName, ProcessId = t.ProcessId, ProcessName = t.ProcessName, Host = t.Host,
                 Observed = head.Observed, Limit = head.Limit, Unit = head.Unit, Passed = broken.Count == 0, Severity = rule.Severity,
                 Message = $"{t.TypeName}: " + string.Join("; ", (broken.Count > 0 ? broken : checks).Select(Say)) + ".", Timestamp = t.Timestamp,
             };
@@ -160,7 +164,7 @@ namespace MemoryOps.Engine.Rules
 
         private ThresholdResult? JudgeTypeAgainstBaseline(MemoryRule rule, TypeObservation t)
         {
-            var history = baselineOf(rule).FirstOrDefault(s => s.Kind == BaselineStatisticKind.TypeBytes && s.Name == t.TypeName);
+            var history = BaselineFor(rule, t.Host).FirstOrDefault(s => s.Kind == BaselineStatisticKind.TypeBytes && s.Name == t.TypeName);
             if (history == null)
             {
                 // A type the baseline never saw: judged against 0 only when the rule names it exactly.
@@ -171,7 +175,7 @@ namespace MemoryOps.Engine.Rules
             var (breached, limit, why) = CheckBaseline(rule, history, t.Bytes, "bytes");
             return new ThresholdResult
             {
-                Rule = rule.Name, RuleKind = rule.Kind, Subject = t.TypeName, ProcessId = t.ProcessId, ProcessName = t.ProcessName,
+                Rule = rule.Name, RuleKind = rule.Kind, Subject = t.TypeName, ProcessId = t.ProcessId, ProcessName = t.ProcessName, Host = t.Host,
                 Observed = t.Bytes, Limit = limit, Unit = "bytes", Passed = !breached, Severity = rule.Severity,
                 Message = $"{t.TypeName} = {Display.Bytes(t.Bytes)}: {why}.", Timestamp = t.Timestamp,
             };
@@ -215,6 +219,18 @@ namespace MemoryOps.Engine.Rules
             var tight = bounds.OrderBy(b => Math.Abs(b.Bound - h.Mean)).First();
             bool breached = directionCounts && (above ? observed > tight.Bound : observed < tight.Bound);
             return (breached, tight.Bound, $"{context}, {(breached ? "beyond" : "within")} {tight.Text} ({Display.Value(tight.Bound, unit)})");
+        }
+
+        /// <summary>
+        /// A host is held to its own history. A host the baseline has never seen (a new machine, a CI runner with a
+        /// fresh name) is held to the history of all hosts, and told so once: silence would hide which mean it met.
+        /// </summary>
+        private IReadOnlyList<MemoryBaselineStatistic> BaselineFor(MemoryRule rule, string host)
+        {
+            var statistics = baselineOf(rule, host);
+            if (statistics.Count > 0 && !string.Equals(statistics[0].Host, host, StringComparison.OrdinalIgnoreCase))
+                WarnOnce($"Rule '{rule.Name}': baseline '{rule.Baseline}' has no entries from host '{host}'; it was held to the entries of all hosts.");
+            return statistics;
         }
 
         private void WarnOnce(string text)

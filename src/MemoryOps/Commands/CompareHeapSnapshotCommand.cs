@@ -11,12 +11,15 @@ namespace MemoryOps.Commands
     [OutputType(typeof(HeapComparison))]
     public sealed class CompareHeapSnapshotCommand : MemoryOpsCmdlet
     {
+        /// <summary>A snapshot, its deserialized form (remoting, jobs, Import-Clixml) or a Snapshot baseline entry.</summary>
         [Parameter(Mandatory = true, Position = 0)]
         [ValidateNotNull]
+        [MemoryOpsObjectTransformation(single: true)]
         public HeapSnapshot ReferenceSnapshot { get; set; } = null!;
 
         [Parameter(Mandatory = true, Position = 1, ValueFromPipeline = true)]
         [ValidateNotNull]
+        [MemoryOpsObjectTransformation(single: true)]
         public HeapSnapshot DifferenceSnapshot { get; set; } = null!;
 
         /// <summary>Return only the first N deltas (after filtering).</summary>

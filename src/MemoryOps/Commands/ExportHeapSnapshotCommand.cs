@@ -11,6 +11,7 @@ namespace MemoryOps.Commands
     public sealed class ExportHeapSnapshotCommand : MemoryOpsCmdlet
     {
         [Parameter(Mandatory = true, ValueFromPipeline = true)]
+        [MemoryOpsObjectTransformation(single: true)]
         public HeapSnapshot InputObject { get; set; } = null!;
 
         [Parameter(Mandatory = true, Position = 0)]

@@ -6,7 +6,10 @@ using MemoryOps.Engine.Baselines;
 
 namespace MemoryOps.Commands
 {
-    /// <summary>Reads baselines: the latest entry (default), the whole history, or per-metric and per-type statistics.</summary>
+    /// <summary>
+    /// Reads baselines: each host's latest entry (default), the whole history, or per-metric and per-type statistics
+    /// of each host. A baseline a fleet shares holds one history per host; -Host picks hosts.
+    /// </summary>
     [Cmdlet(VerbsCommon.Get, "MemoryBaseline", DefaultParameterSetName = LatestSet)]
     [OutputType(typeof(MemoryBaselineEntry), ParameterSetName = new[] { LatestSet, HistorySet })]
     [OutputType(typeof(MemoryBaselineStatistic), ParameterSetName = new[] { StatisticsSet })]
@@ -27,6 +30,13 @@ namespace MemoryOps.Commands
         [ValidateNotNullOrEmpty]
         public string? Store { get; set; }
 
+        /// <summary>Only the entries (and statistics) of these hosts; wildcards. All hosts when omitted.</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [SupportsWildcards]
+        [ValidateNotNullOrEmpty]
+        [Alias("Host")]
+        public string[]? HostName { get; set; }
+
         /// <summary>Every entry, oldest first.</summary>
         [Parameter(Mandatory = true, ParameterSetName = HistorySet)]
         public SwitchParameter History { get; set; }
@@ -41,20 +51,32 @@ namespace MemoryOps.Commands
             try { store = new BaselineStore(Store == null ? null : GetUnresolvedProviderPathFromPSPath(Store)); }
             catch (MemoryOpsException e) { WriteFailure(e, Store); return; }
             WriteVerbose($"Baseline store: {store.Path}");
-            var all = store.List();
+            var names = store.List();
+            var hosts = HostName?.Select(h => WildcardPattern.Get(h, WildcardOptions.IgnoreCase)).ToArray();
             foreach (var pattern in Name ?? new[] { "*" })
             {
                 var wildcard = WildcardPattern.Get(pattern, WildcardOptions.IgnoreCase);
-                var names = WildcardPattern.ContainsWildcardCharacters(pattern) ? all.Where(wildcard.IsMatch).ToList() : new System.Collections.Generic.List<string> { pattern };
-                foreach (var name in names)
+                var matched = WildcardPattern.ContainsWildcardCharacters(pattern) ? names.Where(wildcard.IsMatch).ToList() : new System.Collections.Generic.List<string> { pattern };
+                foreach (var name in matched)
                 {
                     try
                     {
-                        var history = store.Read(name);
-                        WriteVerbose($"Baseline '{name}': {history.Count} entries in {store.FileOf(name)}.");
+                        var all = store.Read(name);
+                        var history = all.Where(e => hosts == null || hosts.Any(h => h.IsMatch(e.Host))).ToList();
+                        WriteVerbose($"Baseline '{name}': {all.Count} entries in {store.FileOf(name)}" +
+                            (hosts == null ? "." : $", {history.Count} of them from host {string.Join(", ", HostName!)}."));
+                        if (hosts != null && history.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(string.Join("", HostName!)))
+                        {
+                            WriteError(new ErrorRecord(
+                                new MemoryOpsException(FailureKind.BaselineNotFound, $"Baseline '{name}' has no entries from host {string.Join(", ", HostName!)} (it has entries from {string.Join(", ", all.Select(e => e.Host).Distinct(StringComparer.OrdinalIgnoreCase))})."),
+                                FailureKind.BaselineNotFound.ToString(), ErrorCategory.ObjectNotFound, name));
+                            continue;
+                        }
                         if (Statistics) WriteObject(BaselineStatistics.Compute(name, history), enumerateCollection: true);
                         else if (History) WriteObject(history, enumerateCollection: true);
-                        else if (history.Count > 0) WriteObject(history[history.Count - 1]);
+                        else
+                            foreach (var host in history.GroupBy(e => e.Host, StringComparer.OrdinalIgnoreCase).OrderBy(g => g.Key, StringComparer.OrdinalIgnoreCase))
+                                WriteObject(host.OrderBy(e => e.Timestamp).Last());
                     }
                     catch (MemoryOpsException e) { WriteFailure(e, name); }
                 }

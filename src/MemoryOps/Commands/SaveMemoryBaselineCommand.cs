@@ -49,13 +49,16 @@ namespace MemoryOps.Commands
 
         protected override void ProcessRecord()
         {
-            switch (InputObject.BaseObject)
+            object? input;
+            try { input = Rehydrator.ToModel(InputObject); }
+            catch (MemoryOpsException e) { WriteFailure(e, InputObject); return; }
+            switch (input)
             {
                 case HeapSnapshot s: entries.Add(BaselineStore.FromSnapshot(s)); break;
                 case CounterSample c: samples.Add(c); break;
                 default:
                     WriteError(new ErrorRecord(
-                        new MemoryOpsException(FailureKind.UnsupportedInput, $"A baseline is saved from HeapSnapshot or CounterSample objects, not {InputObject.TypeNames.FirstOrDefault()}."),
+                        new MemoryOpsException(FailureKind.UnsupportedInput, $"A baseline is saved from HeapSnapshot or CounterSample objects, not {Rehydrator.TypeNameOf(InputObject)}."),
                         FailureKind.UnsupportedInput.ToString(), ErrorCategory.InvalidType, InputObject.BaseObject));
                     break;
             }
@@ -63,7 +66,7 @@ namespace MemoryOps.Commands
 
         protected override void EndProcessing()
         {
-            foreach (var process in samples.GroupBy(s => s.ProcessId))
+            foreach (var process in samples.GroupBy(s => (Host: s.Host.ToUpperInvariant(), s.ProcessId)))
                 entries.Add(BaselineStore.FromCounterSamples(process.ToList()));
             if (entries.Count == 0)
             {

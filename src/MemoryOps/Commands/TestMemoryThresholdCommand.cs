@@ -23,6 +23,7 @@ namespace MemoryOps.Commands
 
         [Parameter(Mandatory = true, Position = 0)]
         [ValidateNotNullOrEmpty]
+        [MemoryOpsObjectTransformation]
         public MemoryRule[] Rule { get; set; } = Array.Empty<MemoryRule>();
 
         /// <summary>A CounterSample, GcEventRecord, GcSummary, HeapSnapshot, HeapTypeDelta or HeapComparison.</summary>
@@ -45,7 +46,7 @@ namespace MemoryOps.Commands
         {
             // Read each baseline a rule names once, now: a check against a baseline that is not there is misconfigured,
             // and says so before any input is read.
-            var statistics = new Dictionary<(string, string), IReadOnlyList<MemoryBaselineStatistic>>();
+            var statistics = new Dictionary<(string, string), BaselineHistory>();
             foreach (var rule in Rule.Where(r => r.Kind == MemoryRuleKind.Baseline))
             {
                 try
@@ -55,25 +56,27 @@ namespace MemoryOps.Commands
                     if (statistics.ContainsKey(key)) continue;
                     var history = store.Read(rule.Baseline!);
                     WriteVerbose($"Baseline '{rule.Baseline}' from {store.FileOf(rule.Baseline!)}: {history.Count} entries.");
-                    statistics[key] = BaselineStatistics.Compute(rule.Baseline!, history);
+                    statistics[key] = new BaselineHistory(rule.Baseline!, history);
                 }
                 catch (MemoryOpsException e) { ThrowTerminatingError(ToErrorRecord(e, rule)); }
             }
             try
             {
-                evaluator = new ThresholdEvaluator(Rule, r => statistics[(new BaselineStore(r.Store).Path, r.Baseline!)]);
+                evaluator = new ThresholdEvaluator(Rule, (r, host) => statistics[(new BaselineStore(r.Store).Path, r.Baseline!)].For(host));
             }
             catch (MemoryOpsException e) { ThrowTerminatingError(new ErrorRecord(e, "InvalidRule", ErrorCategory.InvalidArgument, e.Target)); }
         }
 
         protected override void ProcessRecord()
         {
-            object input = InputObject.BaseObject;
-            if (!evaluator.TryObserve(input, out var results))
+            object? input;
+            try { input = Rehydrator.ToModel(InputObject); }
+            catch (MemoryOpsException e) { WriteFailure(e, InputObject); return; }
+            if (input == null || !evaluator.TryObserve(input, out var results))
             {
                 WriteError(new ErrorRecord(
                     new MemoryOpsException(FailureKind.UnsupportedInput,
-                        $"Test-MemoryThreshold reads CounterSample, GcEventRecord, GcSummary, HeapSnapshot, HeapTypeDelta and HeapComparison objects, not {InputObject.TypeNames.FirstOrDefault() ?? input.GetType().FullName}."),
+                        $"Test-MemoryThreshold reads CounterSample, GcEventRecord, GcSummary, HeapSnapshot, HeapTypeDelta and HeapComparison objects, not {Rehydrator.TypeNameOf(InputObject)}."),
                     FailureKind.UnsupportedInput.ToString(), ErrorCategory.InvalidType, input));
                 return;
             }
@@ -109,7 +112,9 @@ namespace MemoryOps.Commands
             }
         }
 
-        private static string Where(ThresholdResult r) => r.ProcessId != 0 ? $"{r.ProcessName} ({r.ProcessId}) " : "";
+        private static string Where(ThresholdResult r) =>
+            (r.Host.Length > 0 && !string.Equals(r.Host, Environment.MachineName, StringComparison.OrdinalIgnoreCase) ? r.Host + ": " : "") +
+            (r.ProcessId != 0 ? $"{r.ProcessName} ({r.ProcessId}) " : "");
     }
 
     /// <summary>The error -Assert ends with; <see cref="Violations"/> holds the failed results.</summary>
