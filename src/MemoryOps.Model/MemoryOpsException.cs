@@ -19,6 +19,8 @@ namespace MemoryOps.Engine
         InsufficientSpace,
         BaselineNotFound,
         UnsupportedInput,
+        /// <summary>A file or folder given by path is not there (ObjectNotFound, like PowerShell's own PathNotFound).</summary>
+        PathNotFound,
     }
 
     /// <summary>

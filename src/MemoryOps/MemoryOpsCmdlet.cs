@@ -1,4 +1,6 @@
 using System;
+using System.Collections.Generic;
+using System.IO;
 using System.Management.Automation;
 using System.Threading;
 using MemoryOps.Engine;
@@ -40,6 +42,7 @@ namespace MemoryOps
             FailureKind.InsufficientSpace => ErrorCategory.WriteError,
             FailureKind.BaselineNotFound => ErrorCategory.ObjectNotFound,
             FailureKind.UnsupportedInput => ErrorCategory.InvalidType,
+            FailureKind.PathNotFound => ErrorCategory.ObjectNotFound,
             _ => ErrorCategory.NotSpecified,
         };
 
@@ -78,5 +81,51 @@ namespace MemoryOps
 
         /// <summary>A non-terminating error: this input failed, the pipeline goes on with the others.</summary>
         protected void WriteFailure(Exception e, object? target = null) => WriteError(ToErrorRecord(e, target));
+
+        /// <summary>
+        /// Input files the way PowerShell's own cmdlets take them: -Path expands wildcards (a pattern that matches
+        /// nothing gives nothing, as Get-Item does), -LiteralPath takes each path as written. A path that is not
+        /// there is a non-terminating PathNotFound error (ObjectNotFound) and the other paths go on; a path on
+        /// another provider than the file system is refused.
+        /// </summary>
+        protected IEnumerable<string> ResolveInputPaths(IEnumerable<string> paths, bool literal)
+        {
+            foreach (var path in paths)
+            {
+                var resolved = new List<string>();
+                try
+                {
+                    if (literal || !WildcardPattern.ContainsWildcardCharacters(path))
+                    {
+                        string full = SessionState.Path.GetUnresolvedProviderPathFromPSPath(path, out var provider, out _);
+                        if (provider.Name != "FileSystem") throw new MemoryOpsException(FailureKind.InvalidInput, $"'{path}' is not a file-system path.", path);
+                        if (!File.Exists(full) && !Directory.Exists(full) && !IsLink(full))
+                            throw new MemoryOpsException(FailureKind.PathNotFound, $"Cannot find path '{full}' because it does not exist.", full);
+                        resolved.Add(full);
+                    }
+                    else
+                    {
+                        resolved.AddRange(GetResolvedProviderPathFromPSPath(path, out var provider));
+                        if (provider.Name != "FileSystem") throw new MemoryOpsException(FailureKind.InvalidInput, $"'{path}' is not a file-system path.", path);
+                        if (resolved.Count == 0) WriteVerbose($"No file matches '{path}'.");
+                    }
+                }
+                catch (MemoryOpsException e) { WriteFailure(e, path); continue; }
+                catch (ItemNotFoundException) { WriteVerbose($"No file matches '{path}'."); continue; }
+                catch (Exception e) when (e is ProviderNotFoundException || e is System.Management.Automation.DriveNotFoundException || e is NotSupportedException)
+                {
+                    WriteFailure(new MemoryOpsException(FailureKind.InvalidInput, $"'{path}' is not a file-system path: {e.Message}", path, e), path);
+                    continue;
+                }
+                foreach (var r in resolved) yield return r;
+            }
+        }
+
+        // A link (even a dangling one) is there: the engine says what is wrong with it, more precisely than "not found".
+        private static bool IsLink(string path)
+        {
+            try { return new FileInfo(path).LinkTarget != null; }
+            catch (IOException) { return false; }
+        }
     }
 }

@@ -14,7 +14,9 @@ namespace MemoryOps.Commands
         [MemoryOpsObjectTransformation(single: true)]
         public HeapSnapshot InputObject { get; set; } = null!;
 
+        /// <summary>The file to write, taken as written: an output path has no wildcards (hence the LiteralPath alias).</summary>
         [Parameter(Mandatory = true, Position = 0)]
+        [Alias("LiteralPath")]
         [ValidateNotNullOrEmpty]
         public string Path { get; set; } = "";
 

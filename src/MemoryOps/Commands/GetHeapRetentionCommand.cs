@@ -22,11 +22,19 @@ namespace MemoryOps.Commands
     {
         private const string DumpPathSet = "DumpPath";
         private const string DumpInfoSet = "DumpInfo";
+        private const string LiteralPathSet = "LiteralPath";
 
+        /// <summary>Dump files; wildcards.</summary>
         [Parameter(Mandatory = true, ParameterSetName = DumpPathSet, ValueFromPipelineByPropertyName = true)]
-        [Alias("FullName")]
+        [SupportsWildcards]
         [ValidateNotNullOrEmpty]
         public string[] DumpPath { get; set; } = Array.Empty<string>();
+
+        /// <summary>Dump files, taken as written (no wildcards); Get-ChildItem output binds here.</summary>
+        [Parameter(Mandatory = true, ParameterSetName = LiteralPathSet, ValueFromPipelineByPropertyName = true)]
+        [Alias("PSPath", "LP")]
+        [ValidateNotNullOrEmpty]
+        public string[] LiteralPath { get; set; } = Array.Empty<string>();
 
         [Parameter(Mandatory = true, ParameterSetName = DumpInfoSet, ValueFromPipeline = true)]
         public MemoryDumpInfo[] Dump { get; set; } = Array.Empty<MemoryDumpInfo>();
@@ -53,6 +61,7 @@ namespace MemoryOps.Commands
 
         /// <summary>Folder of the runtime the dump was taken with (or its libmscordaccore.so), for a dump from another machine.</summary>
         [Parameter(ParameterSetName = DumpPathSet)]
+        [Parameter(ParameterSetName = LiteralPathSet)]
         [Parameter(ParameterSetName = DumpInfoSet)]
         [ValidateNotNullOrEmpty]
         public string? RuntimePath { get; set; }
@@ -81,8 +90,10 @@ namespace MemoryOps.Commands
             switch (ParameterSetName)
             {
                 case DumpPathSet:
-                    foreach (var path in DumpPath)
-                        FromDump(GetUnresolvedProviderPathFromPSPath(path), null);
+                case LiteralPathSet:
+                    bool literal = ParameterSetName == LiteralPathSet;
+                    foreach (var path in ResolveInputPaths(literal ? LiteralPath : DumpPath, literal))
+                        FromDump(path, null);
                     break;
                 case DumpInfoSet:
                     foreach (var dump in Dump)

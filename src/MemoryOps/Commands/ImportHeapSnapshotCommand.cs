@@ -5,20 +5,30 @@ using MemoryOps.Engine.Heap;
 namespace MemoryOps.Commands
 {
     /// <summary>Reads heap snapshots written by Export-HeapSnapshot, rejecting truncated, corrupt or future-version files.</summary>
-    [Cmdlet(VerbsData.Import, "HeapSnapshot")]
+    [Cmdlet(VerbsData.Import, "HeapSnapshot", DefaultParameterSetName = PathSet)]
     [OutputType(typeof(HeapSnapshot))]
     public sealed class ImportHeapSnapshotCommand : MemoryOpsCmdlet
     {
-        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-        [Alias("FullName")]
+        private const string PathSet = "Path";
+        private const string LiteralPathSet = "LiteralPath";
+
+        /// <summary>Snapshot files; wildcards.</summary>
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = PathSet)]
+        [SupportsWildcards]
         [ValidateNotNullOrEmpty]
         public string[] Path { get; set; } = System.Array.Empty<string>();
 
+        /// <summary>Snapshot files, taken as written (no wildcards); Get-ChildItem output binds here.</summary>
+        [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = LiteralPathSet)]
+        [Alias("PSPath", "LP")]
+        [ValidateNotNullOrEmpty]
+        public string[] LiteralPath { get; set; } = System.Array.Empty<string>();
+
         protected override void ProcessRecord()
         {
-            foreach (var p in Path)
+            bool literal = ParameterSetName == LiteralPathSet;
+            foreach (var full in ResolveInputPaths(literal ? LiteralPath : Path, literal))
             {
-                string full = GetUnresolvedProviderPathFromPSPath(p);
                 try
                 {
                     WriteVerbose($"Reading {full}.");

@@ -11,20 +11,30 @@ using MemoryOps.Engine.Rules;
 namespace MemoryOps.Commands
 {
     /// <summary>Reads the rules of a policy file (.psd1 or .json) for Test-MemoryThreshold.</summary>
-    [Cmdlet(VerbsData.Import, "MemoryPolicy")]
+    [Cmdlet(VerbsData.Import, "MemoryPolicy", DefaultParameterSetName = PathSet)]
     [OutputType(typeof(MemoryRule))]
     public sealed class ImportMemoryPolicyCommand : MemoryOpsCmdlet
     {
-        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-        [Alias("FullName", "PSPath")]
+        private const string PathSet = "Path";
+        private const string LiteralPathSet = "LiteralPath";
+
+        /// <summary>Policy files (.psd1 or .json); wildcards.</summary>
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = PathSet)]
+        [SupportsWildcards]
         [ValidateNotNullOrEmpty]
         public string[] Path { get; set; } = Array.Empty<string>();
 
+        /// <summary>Policy files, taken as written (no wildcards); Get-ChildItem output binds here.</summary>
+        [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = LiteralPathSet)]
+        [Alias("PSPath", "LP")]
+        [ValidateNotNullOrEmpty]
+        public string[] LiteralPath { get; set; } = Array.Empty<string>();
+
         protected override void ProcessRecord()
         {
-            foreach (var path in Path)
+            bool literal = ParameterSetName == LiteralPathSet;
+            foreach (var full in ResolveInputPaths(literal ? LiteralPath : Path, literal))
             {
-                string full = GetUnresolvedProviderPathFromPSPath(path);
                 try
                 {
                     WriteVerbose($"Reading the policy {full}.");

@@ -15,23 +15,33 @@ namespace MemoryOps.Commands
     {
         private const string DumpPathSet = "DumpPath";
         private const string DumpInfoSet = "DumpInfo";
+        private const string LiteralPathSet = "LiteralPath";
 
+        /// <summary>Dump files; wildcards.</summary>
         [Parameter(Mandatory = true, ParameterSetName = DumpPathSet, ValueFromPipelineByPropertyName = true)]
-        [Alias("FullName")]
+        [SupportsWildcards]
         [ValidateNotNullOrEmpty]
         public string[] DumpPath { get; set; } = Array.Empty<string>();
+
+        /// <summary>Dump files, taken as written (no wildcards); Get-ChildItem output binds here.</summary>
+        [Parameter(Mandatory = true, ParameterSetName = LiteralPathSet, ValueFromPipelineByPropertyName = true)]
+        [Alias("PSPath", "LP")]
+        [ValidateNotNullOrEmpty]
+        public string[] LiteralPath { get; set; } = Array.Empty<string>();
 
         [Parameter(Mandatory = true, ParameterSetName = DumpInfoSet, ValueFromPipeline = true)]
         public MemoryDumpInfo[] Dump { get; set; } = Array.Empty<MemoryDumpInfo>();
 
         /// <summary>Folder of the runtime the dump was taken with (or its libmscordaccore.so), for a dump from another machine.</summary>
         [Parameter(ParameterSetName = DumpPathSet)]
+        [Parameter(ParameterSetName = LiteralPathSet)]
         [Parameter(ParameterSetName = DumpInfoSet)]
         [ValidateNotNullOrEmpty]
         public string? RuntimePath { get; set; }
 
         /// <summary>Count only objects reachable from roots (a dump also holds dead objects).</summary>
         [Parameter(ParameterSetName = DumpPathSet)]
+        [Parameter(ParameterSetName = LiteralPathSet)]
         [Parameter(ParameterSetName = DumpInfoSet)]
         public SwitchParameter LiveOnly { get; set; }
 
@@ -53,8 +63,10 @@ namespace MemoryOps.Commands
             switch (ParameterSetName)
             {
                 case DumpPathSet:
-                    foreach (var path in DumpPath)
-                        FromDump(GetUnresolvedProviderPathFromPSPath(path), null);
+                case LiteralPathSet:
+                    bool literal = ParameterSetName == LiteralPathSet;
+                    foreach (var path in ResolveInputPaths(literal ? LiteralPath : DumpPath, literal))
+                        FromDump(path, null);
                     break;
                 case DumpInfoSet:
                     foreach (var dump in Dump)

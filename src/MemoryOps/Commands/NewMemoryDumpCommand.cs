@@ -16,6 +16,7 @@ namespace MemoryOps.Commands
 
         /// <summary>A file, or a folder in which a name like OrderService_4242_20261125-101500.dmp is made. Default: the current folder.</summary>
         [Parameter]
+        [Alias("LiteralPath")]
         [ValidateNotNullOrEmpty]
         public string? Path { get; set; }
 
