@@ -120,8 +120,8 @@ Describe 'Get-HeapRetention from a dump' {
     It 'writes ErrorRecords with an ErrorId, a category and the target' {
         $missing = Join-Path $dir 'missing.dmp'
         Get-HeapRetention -DumpPath $missing -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
-        $err[0].FullyQualifiedErrorId | Should -BeLike 'InvalidInput,*'
-        $err[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'PathNotFound,*'
+        $err[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
         $err[0].TargetObject | Should -Be $missing
         Get-HeapRetention -DumpPath $dump.Path -TypeName 'No.Such.Type*' -ErrorVariable err2 -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
         $err2[0].FullyQualifiedErrorId | Should -BeLike 'TypeNotFound,*'
