@@ -29,6 +29,8 @@
         'New-MemoryRule'
         'Import-MemoryPolicy'
         'Test-MemoryThreshold'
+        'ConvertTo-OpenMetrics'
+        'Export-MemoryMetric'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -474,6 +474,11 @@ if ($results.Contains('Scaling')) {
     }
     L
 }
+# Sections other scripts measure (tests/Benchmarks/Measure-Fleet.ps1) sit between markers and are kept as they are.
+if (Test-Path $OutputPath) {
+    $kept = [regex]::Matches((Get-Content $OutputPath -Raw), '(?s)<!-- (\w+):begin -->.*?<!-- \1:end -->')
+    foreach ($section in $kept) { L $section.Value; L }
+}
 L '## Reproduce'
 L
 L '```sh'

@@ -11,7 +11,11 @@ namespace MemoryOps.Engine.IO
     /// </summary>
     public static class AtomicFile
     {
-        public static void Write(string path, bool overwrite, Action<Stream> write)
+        public static void Write(string path, bool overwrite, Action<Stream> write) =>
+            Write(path, overwrite, write, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+
+        /// <param name="mode">The new file's permissions (0600 unless a reader under another user must read it, as a metrics collector does).</param>
+        public static void Write(string path, bool overwrite, Action<Stream> write, UnixFileMode mode)
         {
             string full = Path.GetFullPath(path);
             string dir = Path.GetDirectoryName(full) ?? ".";
@@ -26,12 +30,14 @@ namespace MemoryOps.Engine.IO
             try
             {
                 var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
-                if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+                if (!OperatingSystem.IsWindows()) options.UnixCreateMode = mode;
                 using (var stream = new FileStream(temp, options))
                 {
                     write(stream);
                     stream.Flush(flushToDisk: true);
                 }
+                // The umask may have taken bits away: a collector's read permission is what was asked for.
+                if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(temp, mode);
                 File.Move(temp, full, overwrite);
             }
             catch (IOException e) when (IsDiskFull(e))
