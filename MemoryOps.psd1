@@ -46,8 +46,13 @@
   records and a pause summary).
 - New-MemoryDump; New-HeapSnapshot (live over EventPipe, or from a Heap/Full dump with ClrMD, -LiveOnly);
   Export-/Import-HeapSnapshot; Compare-HeapSnapshot; Get-HeapRetention (paths from roots, retained sizes).
-- Save-/Get-MemoryBaseline (history and statistics per baseline); New-MemoryRule, Import-MemoryPolicy,
+- Save-/Get-/Remove-MemoryBaseline (history and statistics per baseline and per host; Remove-MemoryBaseline
+  drops whole baselines or the entries of some hosts or before a date); New-MemoryRule, Import-MemoryPolicy,
   Test-MemoryThreshold (-Assert for scheduled checks).
+- Fleets: objects from remoting (Invoke-Command over SSH), jobs and Import-Clixml are taken by every cmdlet and
+  rebuilt losslessly; snapshots, samples, GC records, dumps, deltas and verdicts carry their Host (PSComputerName
+  for remote ones); baselines keep one history per host and baseline rules hold each host to its own. The fleet
+  runbook is docs/examples/Invoke-FleetMemoryCheck.ps1 in the source repository.
 - The engine and its dependencies load into the module's own assembly load context; assemblies are ReadyToRun.
 '@
         }

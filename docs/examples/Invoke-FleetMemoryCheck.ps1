@@ -19,7 +19,10 @@
     ./Invoke-FleetMemoryCheck.ps1 -HostName web01, web02, web03 -UserName ops -KeyFilePath ~/.ssh/fleet `
         -ProcessName OrderService -Baseline orders -Store /srv/memoryops/baselines `
         -Rule (New-MemoryRule -TypeName 'OrderService.*' -MaxBytesGrowth 50MB),
-              (New-MemoryRule -Baseline orders -Counter TotalBytes -MaxDeviationPercent 25 -Direction Above)
+              (New-MemoryRule -Baseline orders -Store /srv/memoryops/baselines -Counter TotalBytes -MaxDeviationPercent 25 -Direction Above)
+
+    A -Baseline rule reads its baseline from its own -Store (or $env:MEMORYOPS_BASELINE_STORE), not from this
+    script's -Store: give both the same folder.
 #>
 [CmdletBinding()]
 param(
