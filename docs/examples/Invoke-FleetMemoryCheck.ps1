@@ -35,12 +35,17 @@ param(
     [Parameter(Mandatory)] [string] $ProcessName,
     [Parameter(Mandatory)] [string] $Baseline,
     [string] $Store,
-    [Parameter(Mandatory)] [MemoryOps.MemoryRule[]] $Rule,
+    # Rules (New-MemoryRule, Import-MemoryPolicy) or policy files (.psd1, .json), so `pwsh -File` can pass them too.
+    [Parameter(Mandatory)] [object[]] $Rule,
     [int] $ThrottleLimit = 32,
     [int] $MaxHistory = 30
 )
 
 if (-not (Get-Module MemoryOps)) { Import-Module MemoryOps -ErrorAction Stop }
+# Anything this script did not foresee ends it with exit code 2, never with 0 and a check that checked nothing.
+trap { Write-Error -ErrorRecord $_ -ErrorAction Continue; exit 2 }
+$ErrorActionPreference = 'Stop'
+$Rule = @(foreach ($r in $Rule) { if ($r -is [string]) { Import-MemoryPolicy -Path $r } else { $r } })
 $storeArgs = if ($Store) { @{ Store = $Store } } else { @{} }
 $verdicts = [System.Collections.Generic.List[object]]::new()
 function Add-Verdict($Computer, $Rule, $Subject, $Observed, $Limit, $Passed, $Message, $Severity = 'Error') {
@@ -88,8 +93,14 @@ try {
             $toSave.Add($snapshot)
             continue
         }
-        $inputs = @($snapshot) + @(Compare-HeapSnapshot -ReferenceSnapshot $reference -DifferenceSnapshot $snapshot -IncludeUnchanged)
-        $results = @($inputs | Test-MemoryThreshold -Rule $Rule -WarningAction SilentlyContinue)
+        try {
+            $inputs = @($snapshot) + @(Compare-HeapSnapshot -ReferenceSnapshot $reference -DifferenceSnapshot $snapshot -IncludeUnchanged)
+            $results = @($inputs | Test-MemoryThreshold -Rule $Rule -WarningAction SilentlyContinue)
+        } catch {
+            # One host's check failing (a rule's baseline missing, a bad snapshot) is that host's failed row.
+            Add-Verdict $computer 'Check' $Baseline $null $null $false "$($_.FullyQualifiedErrorId.Split(',')[0]): $($_.Exception.Message)"
+            continue
+        }
         foreach ($r in $results) { Add-Verdict $computer $r.Rule $r.Subject $r.Observed $r.Limit $r.Passed $r.Message $r.Severity }
         if (-not ($results | Where-Object IsViolation)) { $toSave.Add($snapshot) }
     }

@@ -165,7 +165,7 @@ namespace MemoryOps.Engine.Baselines
                 {
                     if (waited.Elapsed > LockTimeout)
                         throw new MemoryOpsException(FailureKind.Timeout,
-                            $"Another writer has held the lock on baseline '{name}' ({lockPath}) for {LockTimeout.TotalSeconds:0} s; nothing was saved.", name, e);
+                            $"Another writer has held the lock on baseline '{name}' ({lockPath}) for {LockTimeout.TotalSeconds:0} s; nothing was changed.", name, e);
                     cancel.ThrowIfCancellationRequested();
                     Thread.Sleep(random.Next(5, 40));
                 }

@@ -25,8 +25,8 @@ namespace MemoryOps.Commands
         [ValidateNotNullOrEmpty]
         public string? Store { get; set; }
 
-        /// <summary>Only the entries of these hosts; wildcards.</summary>
-        [Parameter]
+        /// <summary>Only the entries of these hosts; wildcards. Binds Host by property name, so a piped baseline entry removes only its host's entries.</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)]
         [SupportsWildcards]
         [ValidateNotNullOrEmpty]
         [Alias("Host")]
@@ -34,7 +34,7 @@ namespace MemoryOps.Commands
 
         /// <summary>Only the entries taken before this moment.</summary>
         [Parameter]
-        public DateTime? Before { get; set; }
+        public DateTime Before { get; set; }
 
         /// <summary>Write out the entries removed.</summary>
         [Parameter]
@@ -46,7 +46,7 @@ namespace MemoryOps.Commands
             try { store = new BaselineStore(Store == null ? null : GetUnresolvedProviderPathFromPSPath(Store)); }
             catch (MemoryOpsException e) { WriteFailure(e, Store); return; }
             var hosts = HostName?.Select(h => WildcardPattern.Get(h, WildcardOptions.IgnoreCase)).ToArray();
-            DateTime? before = Before?.ToUniversalTime();
+            DateTime? before = MyInvocation.BoundParameters.ContainsKey(nameof(Before)) ? Before.ToUniversalTime() : (DateTime?)null;
             var names = store.List();
             foreach (var pattern in Name)
             {

@@ -81,7 +81,7 @@ namespace MemoryOps.Commands
             try
             {
                 var history = store.Append(Name, entries, MaxHistory, Stopping);
-                WriteVerbose($"Baseline '{Name}' in {file} now holds {history.Count} entries (at most {MaxHistory}).");
+                WriteVerbose($"Baseline '{Name}' in {file} now holds {history.Count} entries (at most {MaxHistory} per host).");
                 if (PassThru) WriteObject(entries, enumerateCollection: true);
             }
             catch (MemoryOpsException e) { ThrowTerminatingError(ToErrorRecord(e, file)); }
