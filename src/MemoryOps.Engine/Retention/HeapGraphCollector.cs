@@ -4,6 +4,7 @@ using System.IO;
 using System.Linq;
 using System.Threading;
 using MemoryOps.Engine.Heap;
+using MemoryOps.Engine.IO;
 using MemoryOps.Engine.Processes;
 using Microsoft.Diagnostics.Runtime;
 
@@ -32,9 +33,11 @@ namespace MemoryOps.Engine.Retention
         {
             try
             {
-                using var target = DataTarget.LoadDump(Path.GetFullPath(dumpPath));
+                string full = Path.GetFullPath(dumpPath);
+                using var target = DumpTarget.Open(full, dumpPath);
+                // The dump names these files: only regular files this process may read are opened (no FIFO, no device).
                 return target.EnumerateModules().Select(m => m.FileName)
-                    .Where(f => !string.IsNullOrEmpty(f) && f.EndsWith(".dll", StringComparison.OrdinalIgnoreCase) && File.Exists(f))
+                    .Where(f => !string.IsNullOrEmpty(f) && f.EndsWith(".dll", StringComparison.OrdinalIgnoreCase) && LocalFile.IsReadableRegularFile(f))
                     .Distinct(StringComparer.Ordinal).ToList();
             }
             catch (Exception) { return new List<string>(); } // names are a bonus: the paths stand without them
