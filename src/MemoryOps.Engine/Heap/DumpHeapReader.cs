@@ -87,15 +87,15 @@ namespace MemoryOps.Engine.Heap
                     DumpPath = full,
                     LiveOnly = options.LiveOnly,
                     ProcessId = options.ProcessId ?? SafePid(target),
-                    ProcessName = options.ProcessName ?? AppName(runtime, clr) ?? MainModuleName(target),
+                    ProcessName = options.ProcessName ?? Shown(AppName(runtime, clr) ?? MainModuleName(target)),
                     Timestamp = File.GetLastWriteTimeUtc(full),
-                    RuntimeVersion = VersionOf(clr),
+                    RuntimeVersion = Shown(VersionOf(clr)),
                 };
                 // A Mini or Triage dump lists the GC's segments but holds none of their memory: only objects
                 // in frozen segments (string literals, inside the mapped runtime image) can be walked then.
                 var gcSegments = heap.Segments.Where(seg => seg.Kind != GCSegmentKind.Frozen && seg.ObjectRange.Length > 0).ToArray();
                 if (gcSegments.Length > 0 && !gcSegments.Any(seg => seg.EnumerateObjects().Take(16).Count(o => o.IsValid) >= 16))
-                    throw new MemoryOpsException(FailureKind.InvalidData, $"'{full}' holds no managed heap: it is a Mini or Triage dump. Take a Heap or Full dump (New-MemoryDump -Type Heap).", dumpPath);
+                    throw new MemoryOpsException(FailureKind.InvalidData, $"'{full}' holds no readable managed heap: it is a Mini or Triage dump (or a damaged one). Take a Heap or Full dump (New-MemoryDump -Type Heap).", dumpPath);
                 var stats = graph != null ? WalkGraph(heap, graph, options.LiveOnly, cancel)
                     : options.LiveOnly ? WalkLive(heap, progress, cancel) : WalkAll(heap, progress, cancel);
                 var names = new Dictionary<ulong, string>();
@@ -129,8 +129,8 @@ namespace MemoryOps.Engine.Heap
             string dumpRuntime = DescribeDumpRuntime(clr);
             var dumpId = clr.ModuleInfo.BuildId;
             if (dumpId.IsDefaultOrEmpty)
-                throw new MemoryOpsException(FailureKind.UnsupportedVersion,
-                    $"'{full}' does not record which build of the runtime ({dumpRuntime}) it was taken with, so no DAC can be checked against it; it cannot be read safely.", dumpPath);
+                throw new MemoryOpsException(FailureKind.InvalidData,
+                    $"'{full}' does not hold the build id of its runtime ({dumpRuntime}), which every dump createdump writes holds: it is damaged, and no DAC can be checked against it.", dumpPath);
             string runtimeDir = Path.GetDirectoryName(dac) ?? ".";
             string localRuntime = Path.Combine(runtimeDir, RuntimeFileName);
             var localId = LocalFile.IsReadableRegularFile(localRuntime) ? ElfBuildId.Read(localRuntime) : null;
@@ -145,14 +145,28 @@ namespace MemoryOps.Engine.Heap
         private static string DescribeDumpRuntime(ClrInfo clr)
         {
             string? dir = Path.GetDirectoryName(clr.ModuleInfo.FileName);
-            return dir == null ? "an unnamed runtime" : DescribeFolder(dir);
+            return dir == null ? "an unnamed runtime" : DescribeFolder(Shown(dir));
         }
 
-        /// <summary>"runtime 10.0.12" when the folder is named by its version, else "the runtime in '/app'".</summary>
+        /// <summary>
+        /// "runtime 10.0.12" when a folder on the path is named by a version (…/Microsoft.NETCore.App/10.0.12,
+        /// …/microsoft.netcore.app.runtime.linux-x64/8.0.31/runtimes/linux-x64/native), else "the runtime in '/app'".
+        /// </summary>
         private static string DescribeFolder(string dir)
         {
-            string name = Path.GetFileName(dir.TrimEnd('/'));
-            return Version.TryParse(name.Split('-')[0], out _) ? $"runtime {name}" : $"the runtime in '{dir}'";
+            var parts = dir.Split('/', StringSplitOptions.RemoveEmptyEntries);
+            for (int i = parts.Length - 1; i >= 0; i--)
+                if (parts[i].Count(c => c == '.') >= 2 && Version.TryParse(parts[i].Split('-')[0], out _)) return $"runtime {parts[i]} ('{dir}')";
+            return $"the runtime in '{dir}'";
+        }
+
+        /// <summary>A name read from the dump (whoever wrote it chose it), with control characters shown as \xNN, never sent to a terminal raw.</summary>
+        internal static string Shown(string text)
+        {
+            if (!text.Any(char.IsControl)) return text;
+            var sb = new System.Text.StringBuilder(text.Length + 8);
+            foreach (char c in text) sb.Append(char.IsControl(c) ? $"\\x{(int)c:x2}" : c.ToString());
+            return sb.ToString();
         }
 
         private static string Hex(IEnumerable<byte> bytes) => string.Concat(bytes.Select(b => b.ToString("x2")));
@@ -171,7 +185,7 @@ namespace MemoryOps.Engine.Heap
             dac = dir == null ? null : Path.Combine(dir, DacFileName);
             if (dac == null || !File.Exists(dac))
                 throw new MemoryOpsException(FailureKind.InvalidInput,
-                    $"'{full}' was taken with the runtime in '{dir}', which is not on this machine. Install that runtime version and give its folder to -RuntimePath.", dumpPath);
+                    $"'{full}' was taken with the runtime in '{Shown(dir)}', which is not on this machine. Install that runtime version and give its folder to -RuntimePath.", dumpPath);
             return dac;
         }
 

@@ -30,6 +30,7 @@ namespace MemoryOps.Engine.Heap
         /// <summary>Opens <paramref name="fullPath"/>; a file that is not a readable dump is InvalidData naming it.</summary>
         public static DataTarget Open(string fullPath, object target)
         {
+            CheckNotTruncated(fullPath, target);
             var options = new DataTargetOptions { FileLocator = LocalFileLocator.Instance };
             DataTarget loaded;
             try { loaded = DataTarget.LoadDump(fullPath, options); }
@@ -47,6 +48,45 @@ namespace MemoryOps.Engine.Heap
                 if (e is OutOfMemoryException) throw;
                 throw NotReadable(fullPath, target, e);
             }
+        }
+
+        /// <summary>
+        /// An ELF core dump lists, in its program headers, where in the file each piece of memory lies. When the
+        /// file ends before the last of them (a copy cut short, a full disk while writing), ClrMD would read what
+        /// is there and fail somewhere deep in, with a message about whatever it happened to miss; this says what
+        /// is wrong. Other formats (Windows minidumps) are left to ClrMD.
+        /// </summary>
+        private static void CheckNotTruncated(string fullPath, object target)
+        {
+            long length, end = 0;
+            try
+            {
+                using var file = new FileStream(fullPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+                length = file.Length;
+                var header = new byte[64];
+                if (file.Read(header, 0, header.Length) != header.Length) return; // too short to be anything: ClrMD says so
+                if (header[0] != 0x7F || header[1] != (byte)'E' || header[2] != (byte)'L' || header[3] != (byte)'F' || header[4] != 2 || header[5] != 1) return;
+                ulong phoff = BitConverter.ToUInt64(header, 0x20);
+                int phentsize = BitConverter.ToUInt16(header, 0x36), phnum = BitConverter.ToUInt16(header, 0x38);
+                if (phentsize < 56 || phoff > (ulong)length) return; // nonsense headers: ClrMD's own checks report them
+                end = (long)phoff + (long)phentsize * phnum;
+                var table = new byte[(long)phentsize * phnum];
+                file.Position = (long)phoff;
+                int read = 0;
+                while (read < table.Length) { int n = file.Read(table, read, table.Length - read); if (n <= 0) break; read += n; }
+                for (int i = 0; (i + 1) * phentsize <= read; i++)
+                {
+                    ulong offset = BitConverter.ToUInt64(table, i * phentsize + 8), size = BitConverter.ToUInt64(table, i * phentsize + 0x20);
+                    if (offset <= long.MaxValue && size <= long.MaxValue && offset + size > offset) end = Math.Max(end, (long)Math.Min(offset + size, long.MaxValue));
+                }
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            {
+                throw NotReadable(fullPath, target, e);
+            }
+            if (end > length)
+                throw new MemoryOpsException(FailureKind.InvalidData,
+                    $"'{fullPath}' is truncated or its headers are damaged: it is {length:N0} bytes long, but its program headers place data up to byte {end:N0}. Copy or take the dump again.", target);
         }
 
         /// <summary>The first read of the dump that failed (or null): a snapshot read while one failed is incomplete.</summary>
