@@ -177,15 +177,16 @@ namespace MemoryOps.Engine.Heap
             if (!string.IsNullOrEmpty(runtimePath))
             {
                 dac = Directory.Exists(runtimePath) ? Path.Combine(runtimePath, DacFileName) : runtimePath;
-                if (!File.Exists(dac))
-                    throw new MemoryOpsException(FailureKind.InvalidInput, $"No {DacFileName} at '{dac}'. -RuntimePath must be the runtime folder (e.g. /usr/share/dotnet/shared/Microsoft.NETCore.App/10.0.12) or the DAC file.", runtimePath);
+                if (!LocalFile.IsReadableRegularFile(Path.GetFullPath(dac)))
+                    throw new MemoryOpsException(FailureKind.InvalidInput, $"No readable {DacFileName} (a regular file) at '{dac}'. -RuntimePath must be the runtime folder (e.g. /usr/share/dotnet/shared/Microsoft.NETCore.App/10.0.12) or the DAC file.", runtimePath);
                 return dac;
             }
             string? dir = Path.GetDirectoryName(clr.ModuleInfo.FileName);
             dac = dir == null ? null : Path.Combine(dir, DacFileName);
-            if (dac == null || !File.Exists(dac))
+            // The folder comes from the dump: the DAC is loaded (dlopen) only if it is a regular file we may read.
+            if (dac == null || !LocalFile.IsReadableRegularFile(dac))
                 throw new MemoryOpsException(FailureKind.InvalidInput,
-                    $"'{full}' was taken with the runtime in '{Shown(dir)}', which is not on this machine. Install that runtime version and give its folder to -RuntimePath.", dumpPath);
+                    $"'{full}' was taken with the runtime in '{Shown(dir ?? "")}', which is not on this machine. Install that runtime version and give its folder to -RuntimePath.", dumpPath);
             return dac;
         }
 
