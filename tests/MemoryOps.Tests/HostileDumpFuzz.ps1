@@ -18,7 +18,9 @@ param(
     [Parameter(Mandatory)] [string] $WorkFolder,
     [Parameter(Mandatory)] [int] $Seed,
     [int] $First = 0,
-    [int] $Count = 200
+    [int] $Count = 200,
+    # Leave the damaged copies in WorkFolder (to replay a case by hand).
+    [switch] $Keep
 )
 $ErrorActionPreference = 'Stop'
 Import-Module $ModulePath
@@ -91,6 +93,6 @@ for ($case = $First; $case -lt $First + $Count; $case++) {
     } elseif ($out) { 'read' } else { 'BAD: neither output nor error' }
     $counts[($outcome -split ' ')[0]]++
     "result $case $outcome"
-    Remove-Item -LiteralPath $path
+    if (-not $Keep) { Remove-Item -LiteralPath $path }
 }
 "summary seconds=$([int]$clock.Elapsed.TotalSeconds) " + (($counts.GetEnumerator() | Sort-Object Name | ForEach-Object { "$($_.Name)=$($_.Value)" }) -join ' ')

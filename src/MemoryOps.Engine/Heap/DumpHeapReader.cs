@@ -99,8 +99,18 @@ namespace MemoryOps.Engine.Heap
                 var stats = graph != null ? WalkGraph(heap, graph, options.LiveOnly, cancel)
                     : options.LiveOnly ? WalkLive(heap, progress, cancel) : WalkAll(heap, progress, cancel);
                 var names = new Dictionary<ulong, string>();
+                var unknown = new List<ulong>();
                 foreach (var mt in stats.TypeIds)
-                    names[mt] = mt == 0 ? FreeTypeName : heap.GetTypeByMethodTable(mt)?.Name ?? $"<unknown type 0x{mt:x}>";
+                {
+                    string? name = mt == 0 ? FreeTypeName : heap.GetTypeByMethodTable(mt)?.Name;
+                    if (name == null) unknown.Add(mt);
+                    names[mt] = name ?? $"<unknown type 0x{mt:x}>";
+                }
+                // Every object of a sound heap points at a method table the runtime knows: one that names no type
+                // means the walk followed damaged bytes, and its counts would be made up.
+                if (unknown.Count > 0)
+                    throw new MemoryOpsException(FailureKind.InvalidData,
+                        $"'{full}' is damaged: {unknown.Count} method table(s) on its heap name no type (0x{unknown[0]:x}{(unknown.Count > 1 ? ", ..." : "")}), so its objects cannot be counted truthfully.", dumpPath);
                 // A read that failed during the walk (the file shrank, an I/O error) left objects uncounted: no
                 // snapshot rather than a wrong one.
                 string? fault = DumpTarget.ReadFault(target);

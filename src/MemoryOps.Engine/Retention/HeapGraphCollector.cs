@@ -18,6 +18,11 @@ namespace MemoryOps.Engine.Retention
             var builder = new HeapGraphBuilder();
             var snapshot = DumpHeapReader.Read(dumpPath, options, progress, cancel, builder);
             var graph = builder.Build();
+            // A running .NET process always holds roots (handles, statics, its threads' stacks): none means the
+            // dump's runtime data is damaged, and every object would be reported as unreachable.
+            if (graph.Roots.Count == 0)
+                throw new MemoryOpsException(FailureKind.InvalidData,
+                    $"'{Path.GetFullPath(dumpPath)}' is damaged: its runtime lists no GC roots (no handles, statics or stacks), so nothing can be said about what holds its objects.", dumpPath);
             return (snapshot, NameStatics(graph, ModuleFiles(dumpPath)));
         }
 
