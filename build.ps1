@@ -66,7 +66,11 @@ function Invoke-Build {
     # Not shipped either: ClrMD's symbol-server sign-in (Azure.*, MSAL, System.ClientModel, AntiSSRF and their helpers;
     # MemoryOps never downloads symbols: it reads the DAC beside the runtime or from -RuntimePath) and TraceEvent's
     # Windows COM interop. The whole Pester suite runs against this layout, so a missing file would show there.
-    $notShipped = 'Azure.*', 'Microsoft.Identity.*', 'Microsoft.IdentityModel.*', 'System.ClientModel.dll', 'Microsoft.Security.AntiSSRF.dll',
+    # Azure.Core alone IS shipped, though none of its code runs: ClrMD's DataTargetOptions.FileLocator getter names
+    # its symbol-server type (which holds an Azure.Core AccessToken), so the runtime must load Azure.Core to compile
+    # that getter even when our own local-only locator is set, and it is called inside DAC callbacks, where the
+    # FileNotFoundException of a missing Azure.Core ended pwsh (issue 11; src/MemoryOps.Engine/Heap/DumpTarget.cs).
+    $notShipped = 'Azure.Identity*', 'Microsoft.Identity.*', 'Microsoft.IdentityModel.*', 'System.ClientModel.dll', 'Microsoft.Security.AntiSSRF.dll',
                   'System.Memory.Data.dll', 'System.Security.Cryptography.ProtectedData.dll', 'Dia2Lib.dll', 'TraceReloggerLib.dll'
     Get-ChildItem $publish -File | Where-Object Extension -in '.dll', '.pdb' |
         Where-Object { $name = $_.Name; -not ($notShipped | Where-Object { $name -like $_ }) } |

@@ -6,6 +6,7 @@ using System.IO;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
+using MemoryOps.Engine.IO;
 using Microsoft.Diagnostics.Runtime;
 
 namespace MemoryOps.Engine.Heap
@@ -29,6 +30,7 @@ namespace MemoryOps.Engine.Heap
     public static class DumpHeapReader
     {
         private const string DacFileName = "libmscordaccore.so";
+        private const string RuntimeFileName = "libcoreclr.so";
         public const string FreeTypeName = "Free";
 
         public static HeapSnapshot Read(string dumpPath, DumpReadOptions options, Action<double>? progress, CancellationToken cancel,
@@ -38,67 +40,146 @@ namespace MemoryOps.Engine.Heap
             if (!File.Exists(full)) throw new MemoryOpsException(FailureKind.InvalidInput, $"The dump '{full}' does not exist.", dumpPath);
             var clock = Stopwatch.StartNew();
 
-            DataTarget target;
-            try { target = DataTarget.LoadDump(full); }
-            catch (Exception e) when (!(e is OutOfMemoryException))
+            // Everything ClrMD does with the dump can fail on a corrupt or hostile file, in any of its types: each
+            // such failure is InvalidData naming the file (the user's other inputs go on), never a crash.
+            using var target = DumpTarget.Open(full, dumpPath);
+            try
             {
-                throw new MemoryOpsException(FailureKind.InvalidData, $"'{full}' is not a readable dump (truncated or corrupt?): {e.Message}", dumpPath, e);
+                var snapshot = ReadHeap(target, full, dumpPath, options, progress, cancel, graph);
+                snapshot.Duration = clock.Elapsed.TotalSeconds;
+                return snapshot;
             }
-            using (target)
+            catch (Exception e) when (!(e is MemoryOpsException || e is OperationCanceledException || e is OutOfMemoryException))
             {
-                var clr = target.ClrVersions.FirstOrDefault()
-                    ?? throw new MemoryOpsException(FailureKind.InvalidData, $"'{full}' holds no .NET runtime (is it a dump of a .NET process?).", dumpPath);
-                string dac = ResolveDac(clr, options.RuntimePath, full, dumpPath);
-                ClrRuntime runtime;
-                try
-                {
-                    // ClrMD reads .NET 10's runtime version as 0.0 and would refuse any DAC as a mismatch; only then is
-                    // the check skipped (a wrong DAC on a version ClrMD can read must still be refused).
-                    runtime = clr.CreateRuntime(dac, ignoreMismatch: clr.Version.Major == 0);
-                }
-                catch (Exception e) when (!(e is OutOfMemoryException))
-                {
-                    throw new MemoryOpsException(FailureKind.InvalidData,
-                        $"Could not read the runtime in '{full}' with '{dac}': {e.Message}. Give -RuntimePath the folder of the exact runtime version the dump was taken with.", dumpPath, e);
-                }
-                using (runtime)
-                {
-                    var heap = runtime.Heap;
-                    if (!heap.CanWalkHeap || !heap.Segments.Any())
-                        throw new MemoryOpsException(FailureKind.InvalidData, $"'{full}' holds no managed heap: it is a Mini or Triage dump. Take a Heap or Full dump (New-MemoryDump -Type Heap).", dumpPath);
-
-                    var snapshot = new HeapSnapshot
-                    {
-                        Source = SnapshotSource.Dump,
-                        DumpPath = full,
-                        LiveOnly = options.LiveOnly,
-                        ProcessId = options.ProcessId ?? SafePid(target),
-                        ProcessName = options.ProcessName ?? AppName(runtime, clr) ?? MainModuleName(target),
-                        Timestamp = File.GetLastWriteTimeUtc(full),
-                        RuntimeVersion = VersionOf(clr),
-                    };
-                    // A Mini or Triage dump lists the GC's segments but holds none of their memory: only objects
-                    // in frozen segments (string literals, inside the mapped runtime image) can be walked then.
-                    var gcSegments = heap.Segments.Where(seg => seg.Kind != GCSegmentKind.Frozen && seg.ObjectRange.Length > 0).ToArray();
-                    if (gcSegments.Length > 0 && !gcSegments.Any(seg => seg.EnumerateObjects().Take(16).Count(o => o.IsValid) >= 16))
-                        throw new MemoryOpsException(FailureKind.InvalidData, $"'{full}' holds no managed heap: it is a Mini or Triage dump. Take a Heap or Full dump (New-MemoryDump -Type Heap).", dumpPath);
-                    var stats = graph != null ? WalkGraph(heap, graph, options.LiveOnly, cancel)
-                        : options.LiveOnly ? WalkLive(heap, progress, cancel) : WalkAll(heap, progress, cancel);
-                    var names = new Dictionary<ulong, string>();
-                    foreach (var mt in stats.TypeIds)
-                        names[mt] = mt == 0 ? FreeTypeName : heap.GetTypeByMethodTable(mt)?.Name ?? $"<unknown type 0x{mt:x}>";
-                    stats.Complete(snapshot, mt => names[mt], n => n == FreeTypeName);
-                    if (graph != null)
-                        foreach (var kv in names) graph.OnTypeName(kv.Key, TypeNameCanonicalizer.Canonicalize(kv.Value));
-                    if (snapshot.ObjectCount == 0)
-                        throw new MemoryOpsException(FailureKind.InvalidData, $"'{full}' holds no objects on its managed heap: it is not a Heap or Full dump.", dumpPath);
-                    var gens = GenerationSizes(heap);
-                    (snapshot.Gen0Bytes, snapshot.Gen1Bytes, snapshot.Gen2Bytes, snapshot.LohBytes, snapshot.PohBytes) = (gens[0], gens[1], gens[2], gens[3], gens[4]);
-                    snapshot.Duration = clock.Elapsed.TotalSeconds;
-                    return snapshot;
-                }
+                if (e is AggregateException agg && agg.InnerExceptions.Count == 1 && agg.InnerExceptions[0] is MemoryOpsException known) throw known;
+                throw DumpTarget.NotReadable(full, dumpPath, e);
             }
         }
+
+        private static HeapSnapshot ReadHeap(DataTarget target, string full, string dumpPath, DumpReadOptions options, Action<double>? progress,
+            CancellationToken cancel, IHeapGraphSink? graph)
+        {
+            var clr = target.ClrVersions.FirstOrDefault()
+                ?? throw new MemoryOpsException(FailureKind.InvalidData, $"'{full}' holds no .NET runtime (is it a dump of a .NET process?).", dumpPath);
+            string dac = ResolveDac(clr, options.RuntimePath, full, dumpPath);
+            CheckDacMatches(clr, dac, full, dumpPath);
+            ClrRuntime runtime;
+            try
+            {
+                // ClrMD reads .NET 10's runtime version as 0.0 and would refuse any DAC as a mismatch: then the
+                // build ids were compared above instead (a wrong DAC on a version ClrMD can read is still refused here).
+                runtime = clr.CreateRuntime(dac, ignoreMismatch: clr.Version.Major == 0);
+            }
+            catch (Exception e) when (!(e is OutOfMemoryException))
+            {
+                throw new MemoryOpsException(FailureKind.InvalidData,
+                    $"Could not read the runtime in '{full}' with '{dac}': {e.Message}. Give -RuntimePath the folder of the exact runtime version the dump was taken with.", dumpPath, e);
+            }
+            using (runtime)
+            {
+                var heap = runtime.Heap;
+                if (!heap.CanWalkHeap || !heap.Segments.Any())
+                    throw new MemoryOpsException(FailureKind.InvalidData, $"'{full}' holds no managed heap: it is a Mini or Triage dump. Take a Heap or Full dump (New-MemoryDump -Type Heap).", dumpPath);
+
+                var snapshot = new HeapSnapshot
+                {
+                    Source = SnapshotSource.Dump,
+                    DumpPath = full,
+                    LiveOnly = options.LiveOnly,
+                    ProcessId = options.ProcessId ?? SafePid(target),
+                    ProcessName = options.ProcessName ?? Shown(AppName(runtime, clr) ?? MainModuleName(target)),
+                    Timestamp = File.GetLastWriteTimeUtc(full),
+                    RuntimeVersion = Shown(VersionOf(clr)),
+                };
+                // A Mini or Triage dump lists the GC's segments but holds none of their memory: only objects
+                // in frozen segments (string literals, inside the mapped runtime image) can be walked then.
+                var gcSegments = heap.Segments.Where(seg => seg.Kind != GCSegmentKind.Frozen && seg.ObjectRange.Length > 0).ToArray();
+                if (gcSegments.Length > 0 && !gcSegments.Any(seg => seg.EnumerateObjects().Take(16).Count(o => o.IsValid) >= 16))
+                    throw new MemoryOpsException(FailureKind.InvalidData, $"'{full}' holds no readable managed heap: it is a Mini or Triage dump (or a damaged one). Take a Heap or Full dump (New-MemoryDump -Type Heap).", dumpPath);
+                var stats = graph != null ? WalkGraph(heap, graph, options.LiveOnly, cancel)
+                    : options.LiveOnly ? WalkLive(heap, progress, cancel) : WalkAll(heap, progress, cancel);
+                var names = new Dictionary<ulong, string>();
+                var unknown = new List<ulong>();
+                foreach (var mt in stats.TypeIds)
+                {
+                    string? name = mt == 0 ? FreeTypeName : heap.GetTypeByMethodTable(mt)?.Name;
+                    if (name == null) unknown.Add(mt);
+                    names[mt] = name ?? $"<unknown type 0x{mt:x}>";
+                }
+                // Every object of a sound heap points at a method table the runtime knows: one that names no type
+                // means the walk followed damaged bytes, and its counts would be made up.
+                if (unknown.Count > 0)
+                    throw new MemoryOpsException(FailureKind.InvalidData,
+                        $"'{full}' is damaged: {unknown.Count} method table(s) on its heap name no type (0x{unknown[0]:x}{(unknown.Count > 1 ? ", ..." : "")}), so its objects cannot be counted truthfully.", dumpPath);
+                // A read that failed during the walk (the file shrank, an I/O error) left objects uncounted: no
+                // snapshot rather than a wrong one.
+                string? fault = DumpTarget.ReadFault(target);
+                if (fault != null)
+                    throw new MemoryOpsException(FailureKind.InvalidData, $"'{full}' could not be read completely ({fault}); the snapshot would be incomplete. Is the file truncated or on a failing disk?", dumpPath);
+                stats.Complete(snapshot, mt => names[mt], n => n == FreeTypeName);
+                if (graph != null)
+                    foreach (var kv in names) graph.OnTypeName(kv.Key, TypeNameCanonicalizer.Canonicalize(kv.Value));
+                if (snapshot.ObjectCount == 0)
+                    throw new MemoryOpsException(FailureKind.InvalidData, $"'{full}' holds no objects on its managed heap: it is not a Heap or Full dump.", dumpPath);
+                var gens = GenerationSizes(heap);
+                (snapshot.Gen0Bytes, snapshot.Gen1Bytes, snapshot.Gen2Bytes, snapshot.LohBytes, snapshot.PohBytes) = (gens[0], gens[1], gens[2], gens[3], gens[4]);
+                return snapshot;
+            }
+        }
+
+        /// <summary>
+        /// A DAC reads the runtime's data structures by the layout of its own build: given a dump of another build
+        /// it misreads them without noticing. ClrMD would compare versions, but reads .NET 10's as 0.0, so the
+        /// build ids are compared here: the dump records its libcoreclr.so's ELF build id, and the DAC must sit
+        /// beside the libcoreclr.so with that same id (as it does in every runtime folder and runtime pack).
+        /// </summary>
+        private static void CheckDacMatches(ClrInfo clr, string dac, string full, string dumpPath)
+        {
+            if (clr.Version.Major > 0) return; // ClrMD checks it (CreateRuntime with ignoreMismatch: false)
+            string dumpRuntime = DescribeDumpRuntime(clr);
+            var dumpId = clr.ModuleInfo.BuildId;
+            if (dumpId.IsDefaultOrEmpty)
+                throw new MemoryOpsException(FailureKind.InvalidData,
+                    $"'{full}' does not hold the build id of its runtime ({dumpRuntime}), which every dump createdump writes holds: it is damaged, and no DAC can be checked against it.", dumpPath);
+            string runtimeDir = Path.GetDirectoryName(dac) ?? ".";
+            string localRuntime = Path.Combine(runtimeDir, RuntimeFileName);
+            var localId = LocalFile.IsReadableRegularFile(localRuntime) ? ElfBuildId.Read(localRuntime) : null;
+            if (localId == null)
+                throw new MemoryOpsException(FailureKind.UnsupportedVersion,
+                    $"The DAC '{dac}' has no readable {RuntimeFileName} beside it, so it cannot be checked against the runtime '{full}' was taken with ({dumpRuntime}, build id {Hex(dumpId)}). Give -RuntimePath the whole runtime folder of that version (it holds both {RuntimeFileName} and {DacFileName}).", dumpPath);
+            if (!localId.AsSpan().SequenceEqual(dumpId.AsSpan()))
+                throw new MemoryOpsException(FailureKind.UnsupportedVersion,
+                    $"'{full}' was taken with {dumpRuntime} (build id {Hex(dumpId)}), but the DAC '{dac}' belongs to another build ({DescribeFolder(runtimeDir)}, build id {Hex(localId)}): it would misread the heap. Give -RuntimePath the folder of the runtime the dump was taken with (e.g. .../shared/Microsoft.NETCore.App/<version>, or that version's Microsoft.NETCore.App.Runtime package).", dumpPath);
+        }
+
+        private static string DescribeDumpRuntime(ClrInfo clr)
+        {
+            string? dir = Path.GetDirectoryName(clr.ModuleInfo.FileName);
+            return dir == null ? "an unnamed runtime" : DescribeFolder(Shown(dir));
+        }
+
+        /// <summary>
+        /// "runtime 10.0.12" when a folder on the path is named by a version (…/Microsoft.NETCore.App/10.0.12,
+        /// …/microsoft.netcore.app.runtime.linux-x64/8.0.31/runtimes/linux-x64/native), else "the runtime in '/app'".
+        /// </summary>
+        private static string DescribeFolder(string dir)
+        {
+            var parts = dir.Split('/', StringSplitOptions.RemoveEmptyEntries);
+            for (int i = parts.Length - 1; i >= 0; i--)
+                if (parts[i].Count(c => c == '.') >= 2 && Version.TryParse(parts[i].Split('-')[0], out _)) return $"runtime {parts[i]} ('{dir}')";
+            return $"the runtime in '{dir}'";
+        }
+
+        /// <summary>A name read from the dump (whoever wrote it chose it), with control characters shown as \xNN, never sent to a terminal raw.</summary>
+        internal static string Shown(string text)
+        {
+            if (!text.Any(char.IsControl)) return text;
+            var sb = new System.Text.StringBuilder(text.Length + 8);
+            foreach (char c in text) sb.Append(char.IsControl(c) ? $"\\x{(int)c:x2}" : c.ToString());
+            return sb.ToString();
+        }
+
+        private static string Hex(IEnumerable<byte> bytes) => string.Concat(bytes.Select(b => b.ToString("x2")));
 
         private static string ResolveDac(ClrInfo clr, string? runtimePath, string full, string dumpPath)
         {
@@ -106,15 +187,16 @@ namespace MemoryOps.Engine.Heap
             if (!string.IsNullOrEmpty(runtimePath))
             {
                 dac = Directory.Exists(runtimePath) ? Path.Combine(runtimePath, DacFileName) : runtimePath;
-                if (!File.Exists(dac))
-                    throw new MemoryOpsException(FailureKind.InvalidInput, $"No {DacFileName} at '{dac}'. -RuntimePath must be the runtime folder (e.g. /usr/share/dotnet/shared/Microsoft.NETCore.App/10.0.12) or the DAC file.", runtimePath);
+                if (!LocalFile.IsReadableRegularFile(Path.GetFullPath(dac)))
+                    throw new MemoryOpsException(FailureKind.InvalidInput, $"No readable {DacFileName} (a regular file) at '{dac}'. -RuntimePath must be the runtime folder (e.g. /usr/share/dotnet/shared/Microsoft.NETCore.App/10.0.12) or the DAC file.", runtimePath);
                 return dac;
             }
             string? dir = Path.GetDirectoryName(clr.ModuleInfo.FileName);
             dac = dir == null ? null : Path.Combine(dir, DacFileName);
-            if (dac == null || !File.Exists(dac))
+            // The folder comes from the dump: the DAC is loaded (dlopen) only if it is a regular file we may read.
+            if (dac == null || !LocalFile.IsReadableRegularFile(dac))
                 throw new MemoryOpsException(FailureKind.InvalidInput,
-                    $"'{full}' was taken with the runtime in '{dir}', which is not on this machine. Install that runtime version and give its folder to -RuntimePath.", dumpPath);
+                    $"'{full}' was taken with the runtime in '{Shown(dir ?? "")}', which is not on this machine. Install that runtime version and give its folder to -RuntimePath.", dumpPath);
             return dac;
         }
 

@@ -4,6 +4,7 @@ using System.IO;
 using System.Linq;
 using System.Threading;
 using MemoryOps.Engine.Heap;
+using MemoryOps.Engine.IO;
 using MemoryOps.Engine.Processes;
 using Microsoft.Diagnostics.Runtime;
 
@@ -17,6 +18,11 @@ namespace MemoryOps.Engine.Retention
             var builder = new HeapGraphBuilder();
             var snapshot = DumpHeapReader.Read(dumpPath, options, progress, cancel, builder);
             var graph = builder.Build();
+            // A running .NET process always holds roots (handles, statics, its threads' stacks): none means the
+            // dump's runtime data is damaged, and every object would be reported as unreachable.
+            if (graph.Roots.Count == 0)
+                throw new MemoryOpsException(FailureKind.InvalidData,
+                    $"'{Path.GetFullPath(dumpPath)}' is damaged: its runtime lists no GC roots (no handles, statics or stacks), so nothing can be said about what holds its objects.", dumpPath);
             return (snapshot, NameStatics(graph, ModuleFiles(dumpPath)));
         }
 
@@ -32,9 +38,11 @@ namespace MemoryOps.Engine.Retention
         {
             try
             {
-                using var target = DataTarget.LoadDump(Path.GetFullPath(dumpPath));
+                string full = Path.GetFullPath(dumpPath);
+                using var target = DumpTarget.Open(full, dumpPath);
+                // The dump names these files: only regular files this process may read are opened (no FIFO, no device).
                 return target.EnumerateModules().Select(m => m.FileName)
-                    .Where(f => !string.IsNullOrEmpty(f) && f.EndsWith(".dll", StringComparison.OrdinalIgnoreCase) && File.Exists(f))
+                    .Where(f => !string.IsNullOrEmpty(f) && f.EndsWith(".dll", StringComparison.OrdinalIgnoreCase) && LocalFile.IsReadableRegularFile(f))
                     .Distinct(StringComparer.Ordinal).ToList();
             }
             catch (Exception) { return new List<string>(); } // names are a bonus: the paths stand without them

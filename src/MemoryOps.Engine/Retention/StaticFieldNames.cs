@@ -7,6 +7,7 @@ using System.Reflection;
 using System.Reflection.Metadata;
 using System.Reflection.PortableExecutable;
 using MemoryOps.Engine.Heap;
+using MemoryOps.Engine.IO;
 
 namespace MemoryOps.Engine.Retention
 {
@@ -30,7 +31,7 @@ namespace MemoryOps.Engine.Retention
             {
                 try
                 {
-                    if (!File.Exists(path)) continue;
+                    if (!LocalFile.IsReadableRegularFile(path)) continue; // named by the target: no FIFO, no device
                     using var pe = new PEReader(File.OpenRead(path));
                     if (!pe.HasMetadata) continue;
                     var md = pe.GetMetadataReader();
@@ -153,7 +154,7 @@ namespace MemoryOps.Engine.Retention
             {
                 try
                 {
-                    if (!File.Exists(path)) continue;
+                    if (!LocalFile.IsReadableRegularFile(path)) continue; // named by the target: no FIFO, no device
                     using var pe = new PEReader(File.OpenRead(path));
                     if (!pe.HasMetadata) continue;
                     var md = pe.GetMetadataReader();
