@@ -23,7 +23,7 @@ namespace MemoryOps
         public string Unit { get; set; } = "";
         public CounterKind Kind { get; set; }
         /// <summary>Dimensions such as gc.heap.generation=gen0; empty when the counter has none.</summary>
-        public Dictionary<string, string> Tags { get; set; } = new Dictionary<string, string>();
+        public CounterTags Tags { get; set; } = new CounterTags();
         /// <summary>Display name given by the publisher, if any.</summary>
         public string DisplayName { get; set; } = "";
         /// <summary>EventCounters or Meter.</summary>
@@ -56,5 +56,23 @@ namespace MemoryOps
         public CounterKind Kind { get; set; }
         public string Source { get; set; } = "";
         public string[] TagKeys { get; set; } = Array.Empty<string>();
+    }
+
+    /// <summary>
+    /// A counter's dimensions. A dictionary in every way, except that it reads as "key=value;key=value" where a
+    /// value is made text (Export-Csv's column, string interpolation), instead of the dictionary's type name.
+    /// </summary>
+    public sealed class CounterTags : Dictionary<string, string>
+    {
+        public CounterTags() : base(StringComparer.Ordinal) { }
+        public CounterTags(IDictionary<string, string> tags) : base(tags, StringComparer.Ordinal) { }
+
+        public override string ToString()
+        {
+            var parts = new List<string>(Count);
+            foreach (var kv in this) parts.Add(kv.Key + "=" + kv.Value);
+            parts.Sort(StringComparer.Ordinal);
+            return string.Join(";", parts);
+        }
     }
 }

@@ -66,7 +66,7 @@ namespace MemoryOps.Engine.Counters
             var tags = ParseTags(GetString(payload, "tags"));
             var (scale, unit) = NormalizeMeterUnit(rawUnit);
 
-            CounterSample Make(double value, CounterKind kind, string u, Dictionary<string, string> t) => new CounterSample
+            CounterSample Make(double value, CounterKind kind, string u, IDictionary<string, string> t) => new CounterSample
             {
                 Timestamp = timestamp,
                 Provider = meter,
@@ -74,7 +74,7 @@ namespace MemoryOps.Engine.Counters
                 Value = value,
                 Unit = u,
                 Kind = kind,
-                Tags = t,
+                Tags = new CounterTags(t),
                 Source = MeterSource,
             };
 
@@ -109,7 +109,7 @@ namespace MemoryOps.Engine.Counters
                 {
                     foreach (var (quantile, v) in ParseQuantiles(GetString(payload, "quantiles")))
                     {
-                        var t = new Dictionary<string, string>(tags) { ["quantile"] = quantile };
+                        var t = new CounterTags(tags) { ["quantile"] = quantile };
                         yield return Make(v * scale, CounterKind.Gauge, unit, t);
                     }
                     break;
