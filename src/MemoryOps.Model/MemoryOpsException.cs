@@ -19,6 +19,8 @@ namespace MemoryOps.Engine
         InsufficientSpace,
         BaselineNotFound,
         UnsupportedInput,
+        /// <summary>A diagnostic socket failed a trust check (type, owner, held by the process, peer): it may have been planted.</summary>
+        UntrustedSocket,
     }
 
     /// <summary>

@@ -40,6 +40,7 @@ namespace MemoryOps
             FailureKind.InsufficientSpace => ErrorCategory.WriteError,
             FailureKind.BaselineNotFound => ErrorCategory.ObjectNotFound,
             FailureKind.UnsupportedInput => ErrorCategory.InvalidType,
+            FailureKind.UntrustedSocket => ErrorCategory.SecurityError,
             _ => ErrorCategory.NotSpecified,
         };
 
