@@ -62,6 +62,19 @@ namespace MemoryOps.Engine.Tests
         }
 
         [Fact]
+        public void The_socket_status_reads_the_same_through_libc_and_the_bare_system_call()
+        {
+            // The system call is the fallback where libc has no statx wrapper (older glibc, musl): check it gives the same.
+            using var handle = UnixSocketNative.OpenPathNoFollow(RealSocket());
+            var viaLibc = UnixSocketNative.Status(handle);
+            var viaSyscall = UnixSocketNative.Status(handle, systemCall: true);
+            Assert.True(viaLibc.IsSocket);
+            Assert.Equal((viaLibc.Mode, viaLibc.Uid, viaLibc.Inode), (viaSyscall.Mode, viaSyscall.Uid, viaSyscall.Inode));
+            Assert.Equal(new FileInfo(RealSocket()).UnixFileMode, (UnixFileMode)(viaLibc.Mode & 0xFFF));
+            Assert.NotEqual(0UL, viaLibc.Inode);
+        }
+
+        [Fact]
         public void A_newer_socket_that_another_process_holds_under_this_PID_is_never_connected_and_is_named_in_a_warning()
         {
             var (planted, log) = Plant("fake", Environment.ProcessId);

@@ -59,6 +59,27 @@ namespace MemoryOps.Engine.Processes
         [DllImport("libc", SetLastError = true, EntryPoint = "statx")]
         private static extern int Statx(int dirfd, [MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, uint mask, byte[] buffer);
 
+        // glibc before 2.28 and musl before 1.2.5 have no statx wrapper; the system call itself is there since Linux 4.11.
+        [DllImport("libc", SetLastError = true, EntryPoint = "syscall")]
+        private static extern long Syscall(long number, int dirfd, [MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, uint mask, byte[] buffer);
+
+        private static int StatxCall(int fd, byte[] buffer, bool systemCall)
+        {
+            if (!systemCall)
+            {
+                try { return Statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, buffer); }
+                catch (EntryPointNotFoundException) { }
+            }
+            long number = RuntimeInformation.ProcessArchitecture switch
+            {
+                Architecture.X64 => 332,
+                Architecture.Arm64 => 291,
+                Architecture.Arm => 397,
+                _ => throw new PlatformNotSupportedException("statx is needed to check a diagnostic socket's owner on this architecture."),
+            };
+            return (int)Syscall(number, fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, buffer);
+        }
+
         /// <summary>
         /// Opens <paramref name="path"/> with O_PATH | O_NOFOLLOW: nothing is read or connected, a final symbolic link
         /// is opened as the link itself (so its type shows), and the descriptor names this very inode from now on,
@@ -71,15 +92,15 @@ namespace MemoryOps.Engine.Processes
             return new SafeFileHandle((IntPtr)fd, ownsHandle: true);
         }
 
-        /// <summary>The status of the inode a descriptor names (statx with AT_EMPTY_PATH).</summary>
-        public static UnixFileStatus Status(SafeFileHandle handle)
+        /// <summary>The status of the inode a descriptor names (statx with AT_EMPTY_PATH; <paramref name="systemCall"/> skips libc's wrapper, for tests).</summary>
+        public static UnixFileStatus Status(SafeFileHandle handle, bool systemCall = false)
         {
             var buffer = new byte[StatxBufferSize];
             bool added = false;
             try
             {
                 handle.DangerousAddRef(ref added);
-                if (Statx((int)handle.DangerousGetHandle(), "", AT_EMPTY_PATH, STATX_BASIC_STATS, buffer) != 0)
+                if (StatxCall((int)handle.DangerousGetHandle(), buffer, systemCall) != 0)
                     throw new Win32Exception(Marshal.GetLastPInvokeError());
             }
             finally
