@@ -139,6 +139,22 @@ Describe 'A process that never finishes its answer' {
     }
 }
 
+Describe 'Many processes that never answer' {
+    It 'cost the listing about one read deadline, not one each' {
+        # On the thread pool, which adds a thread or two a second, 20 of them held a listing for 48 s.
+        $silent = foreach ($i in 1..12) { Start-HostileListener -Mode silent }
+        try {
+            $clock = [System.Diagnostics.Stopwatch]::StartNew()
+            $all = Get-DotNetProcess -WarningAction SilentlyContinue
+            $clock.Stop()
+            Write-Host ("    listed in {0:N1} s" -f $clock.Elapsed.TotalSeconds)
+            $all.ProcessId | Should -Contain $target.ProcessId
+            $clock.Elapsed.TotalSeconds | Should -BeLessThan 12 -Because '12 probes of 3 s each run side by side'
+            foreach ($s in $silent) { Get-ConnectionCount $s | Should -Be 1 -Because 'each was really asked' }
+        } finally { $silent | Stop-HostileListener }
+    }
+}
+
 Describe 'A newer socket planted by another user under the PID of root''s process' {
     BeforeAll {
         Send-TestTarget $target 'leak 20000' | Out-Null

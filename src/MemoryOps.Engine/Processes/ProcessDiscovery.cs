@@ -4,7 +4,7 @@ using System.Diagnostics;
 using System.IO;
 using System.Linq;
 using System.Text.RegularExpressions;
-using System.Threading.Tasks;
+using System.Threading;
 
 namespace MemoryOps.Engine.Processes
 {
@@ -12,6 +12,7 @@ namespace MemoryOps.Engine.Processes
     public static class ProcessDiscovery
     {
         private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(3);
+        private const int MaxConcurrentProbes = 64;
 
         /// <summary>
         /// Every live, diagnosable .NET process. A PID whose socket is left over from a dead process
@@ -25,7 +26,7 @@ namespace MemoryOps.Engine.Processes
             var found = new DotNetProcessInfo?[pids.Count];
             var skipped = new string?[pids.Count];
             var warnings = new List<string>?[pids.Count];
-            Parallel.For(0, pids.Count, i =>
+            void Probe(int i)
             {
                 var told = new List<string>();
                 try { found[i] = Describe(pids[i], told.Add); }
@@ -40,7 +41,19 @@ namespace MemoryOps.Engine.Processes
                     told.Add($"Skipping PID {pids[i]}: {e.GetType().Name}: {e.Message}");
                 }
                 if (told.Count > 0) warnings[i] = told;
-            });
+            }
+            // Each probe blocks on a socket for up to ProbeTimeout. On the thread pool (Parallel.For), which adds a thread
+            // or two a second, 20 listeners that never answer (any user can run them) held a listing for 48 s; on threads
+            // of their own they cost one timeout per MaxConcurrentProbes of them.
+            int next = -1;
+            var workers = new Thread[Math.Min(pids.Count, MaxConcurrentProbes)];
+            for (int w = 0; w < workers.Length; w++)
+            {
+                workers[w] = new Thread(() => { int i; while ((i = Interlocked.Increment(ref next)) < pids.Count) Probe(i); })
+                    { IsBackground = true, Name = "MemoryOps socket probe" };
+                workers[w].Start();
+            }
+            foreach (var worker in workers) worker.Join();
             // Told here, on the caller's thread: a cmdlet may only write from its own pipeline thread.
             for (int i = 0; i < pids.Count; i++)
             {
