@@ -23,7 +23,7 @@ namespace MemoryOps.Engine.Processes
     /// <list type="number">
     /// <item>type: opened with O_PATH|O_NOFOLLOW (nothing is connected or read), it is a socket, not a link or a file;</item>
     /// <item>owner: it belongs to the user the process runs as (another user can plant a file, not chown it);</item>
-    /// <item>held: the socket inode that <c>/proc/&lt;pid&gt;/net/unix</c> lists as listening on that path is one the
+    /// <item>held: the socket inode that <c>/proc/&lt;pid&gt;/net/unix</c> lists as listening under that name is one the
     /// process itself holds open (<c>/proc/&lt;pid&gt;/fd/* -> socket:[inode]</c>);</item>
     /// <item>peer: once connected, SO_PEERCRED names the process as the listener (same PID and user);</item>
     /// </list>
@@ -254,10 +254,13 @@ namespace MemoryOps.Engine.Processes
                 this.listeners = listeners;
             }
 
+            // By file name, not by the whole path: a sidecar may see the shared temp folder under another path than the
+            // target bound it at. The name carries the PID and the runtime's start key, so it is the target's own socket;
+            // that the file in our folder really is that socket is for the owner and peer checks to show.
             public ListenState StateOf(string path)
             {
-                string full = Path.GetFullPath(path);
-                var inodes = listeners.Where(l => l.Path == full).Select(l => l.Inode).ToList();
+                string name = Path.GetFileName(path);
+                var inodes = listeners.Where(l => Path.GetFileName(l.Path) == name).Select(l => l.Inode).ToList();
                 if (inodes.Count == 0) return ListenState.NotListening;
                 return inodes.Any(heldInodes.Contains) ? ListenState.Held : ListenState.HeldByOther;
             }
@@ -299,7 +302,7 @@ namespace MemoryOps.Engine.Processes
                         if (fields.Length < 8 || !uint.TryParse(fields[3], System.Globalization.NumberStyles.HexNumber, null, out uint flags)) continue;
                         if ((flags & 0x10000) == 0 || !ulong.TryParse(fields[6], out ulong inode)) continue;
                         string boundPath = fields[7];
-                        if (boundPath.StartsWith("/", StringComparison.Ordinal)) listeners.Add((Path.GetFullPath(boundPath), inode));
+                        if (boundPath.StartsWith("/", StringComparison.Ordinal)) listeners.Add((boundPath, inode));
                     }
                 }
                 catch (UnauthorizedAccessException e)
