@@ -67,10 +67,15 @@ BeforeAll {
 }
 
 AfterAll {
-    $script:listeners | Stop-HostileListener
-    $script:target | Stop-TestTarget
-    Remove-Item $script:logDir -Recurse -Force -ErrorAction SilentlyContinue
-    userdel $script:user 2>$null
+    # Each step runs even when one before it fails.
+    try { $script:listeners | Stop-HostileListener }
+    finally {
+        try { $script:target | Stop-TestTarget }
+        finally {
+            Remove-Item $script:logDir -Recurse -Force -ErrorAction SilentlyContinue
+            userdel $script:user 2>$null
+        }
+    }
 }
 
 Describe 'A process of another user that answers ProcessInfo with <Mode>' -ForEach @(
