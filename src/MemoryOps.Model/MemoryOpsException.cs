@@ -21,6 +21,8 @@ namespace MemoryOps.Engine
         UnsupportedInput,
         /// <summary>A file or folder given by path is not there (ObjectNotFound, like PowerShell's own PathNotFound).</summary>
         PathNotFound,
+        /// <summary>A diagnostic socket failed a trust check (type, owner, held by the process, peer): it may have been planted.</summary>
+        UntrustedSocket,
     }
 
     /// <summary>

@@ -43,6 +43,7 @@ namespace MemoryOps
             FailureKind.BaselineNotFound => ErrorCategory.ObjectNotFound,
             FailureKind.UnsupportedInput => ErrorCategory.InvalidType,
             FailureKind.PathNotFound => ErrorCategory.ObjectNotFound,
+            FailureKind.UntrustedSocket => ErrorCategory.SecurityError,
             _ => ErrorCategory.NotSpecified,
         };
 

@@ -51,7 +51,7 @@ namespace MemoryOps
             var resolved = new List<DotNetProcessInfo>();
             if (ParameterSetName == ByNameSet)
             {
-                listed ??= ProcessDiscovery.List(WriteVerbose);
+                listed ??= ProcessDiscovery.List(WriteVerbose, WriteWarning);
                 resolved.AddRange(MatchNames(listed, Name));
             }
             else
@@ -61,7 +61,7 @@ namespace MemoryOps
                     try
                     {
                         WriteVerbose($"Connecting to the diagnostic socket of process {pid}.");
-                        resolved.Add(ProcessDiscovery.Describe(pid));
+                        resolved.Add(ProcessDiscovery.Describe(pid, WriteWarning));
                     }
                     catch (MemoryOpsException e)
                     {

@@ -16,6 +16,9 @@ namespace MemoryOps.Engine.Dumps
     /// </summary>
     public static class DumpWriter
     {
+        // Checking the socket asks the runtime for ProcessInfo2 first; a live runtime answers in milliseconds.
+        private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(3);
+
         /// <summary>Resolves -Path: a folder (existing, or ending in a separator) gets a name like OrderService_4242_20261125-101500.dmp.</summary>
         public static string ResolvePath(string? path, string processName, int pid, DateTime now)
         {
@@ -67,9 +70,19 @@ namespace MemoryOps.Engine.Dumps
             string temp = AtomicFile.TempPathFor(path);
             var clock = Stopwatch.StartNew();
             var created = DateTime.Now;
+            // Through the process's checked, pinned socket, never new DiagnosticsClient(pid), which picks a socket by name
+            // alone: a socket planted under root's PID would otherwise be told where root writes its dump (and could
+            // answer "done"). The pin stays open until the dump is finished (see DiagnosticEndpoint).
+            DiagnosticEndpoint endpoint;
+            try { endpoint = DiagnosticEndpoint.Open(target.ProcessId, ProbeTimeout); }
+            catch (MemoryOpsException e) when (e.Kind == FailureKind.ProcessNotFound)
+            {
+                throw new MemoryOpsException(FailureKind.TargetExited, $"Process {target.ProcessId} exited before its dump could start; no file was left.", target.ProcessId, e);
+            }
+            using var pinned = endpoint;
             try
             {
-                var client = new DiagnosticsClient(target.ProcessId);
+                var client = endpoint.CreateClient();
                 // Not cancellable on purpose: createdump in the target goes on regardless, so on Ctrl+C we wait for it
                 // to finish and then delete its file, instead of leaving a full-size file behind.
                 var write = client.WriteDumpAsync(ToClientType(type), temp, WriteDumpFlags.None, CancellationToken.None);

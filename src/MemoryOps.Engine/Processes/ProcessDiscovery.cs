@@ -3,9 +3,8 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
 using System.Linq;
-using System.Net.Sockets;
-using System.Threading.Tasks;
-using Microsoft.Diagnostics.NETCore.Client;
+using System.Text.RegularExpressions;
+using System.Threading;
 
 namespace MemoryOps.Engine.Processes
 {
@@ -13,30 +12,78 @@ namespace MemoryOps.Engine.Processes
     public static class ProcessDiscovery
     {
         private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(3);
+        private const int MaxConcurrentProbes = 64;
 
         /// <summary>
         /// Every live, diagnosable .NET process. A PID whose socket is left over from a dead process
-        /// (or whose PID now belongs to something else) does not answer ProcessInfo2 and is left out.
+        /// (or whose PID now belongs to something else) does not answer ProcessInfo2 and is left out (told to
+        /// <paramref name="verbose"/>). A PID whose socket fails a trust check or whose answer is malformed is left out
+        /// too and told to <paramref name="warning"/>: it may be planted, and it never costs the user the others.
         /// </summary>
-        public static IReadOnlyList<DotNetProcessInfo> List(Action<string>? verbose = null)
+        public static IReadOnlyList<DotNetProcessInfo> List(Action<string>? verbose = null, Action<string>? warning = null)
         {
-            var pids = DiagnosticsClient.GetPublishedProcesses().Distinct().ToArray();
-            var found = new DotNetProcessInfo?[pids.Length];
-            var skipped = new string?[pids.Length];
-            Parallel.For(0, pids.Length, i =>
+            var pids = PublishedProcessIds();
+            var found = new DotNetProcessInfo?[pids.Count];
+            var skipped = new string?[pids.Count];
+            var warnings = new List<string>?[pids.Count];
+            void Probe(int i)
             {
-                try { found[i] = Describe(pids[i]); }
-                catch (MemoryOpsException e) { skipped[i] = e.Message; }
-                // One odd socket in the temp folder must never cost the user the whole list.
-                catch (Exception e) when (e is SocketException || e is IOException || e is InvalidDataException || e is UnauthorizedAccessException)
+                var told = new List<string>();
+                try { found[i] = Describe(pids[i], told.Add); }
+                catch (MemoryOpsException e) when (e.Kind == FailureKind.UntrustedSocket || e.Kind == FailureKind.InvalidData)
                 {
-                    skipped[i] = e.Message;
+                    told.Add($"Skipping PID {pids[i]}: {e.Message}");
                 }
-            });
+                catch (MemoryOpsException e) { skipped[i] = e.Message; }
+                // One odd socket in the temp folder must never cost the user the whole list, whatever it does.
+                catch (Exception e) when (!(e is OutOfMemoryException))
+                {
+                    told.Add($"Skipping PID {pids[i]}: {e.GetType().Name}: {e.Message}");
+                }
+                if (told.Count > 0) warnings[i] = told;
+            }
+            // Each probe blocks on a socket for up to ProbeTimeout. On the thread pool (Parallel.For), which adds a thread
+            // or two a second, 20 listeners that never answer (any user can run them) held a listing for 48 s; on threads
+            // of their own they cost one timeout per MaxConcurrentProbes of them.
+            int next = -1;
+            var workers = new Thread[Math.Min(pids.Count, MaxConcurrentProbes)];
+            for (int w = 0; w < workers.Length; w++)
+            {
+                workers[w] = new Thread(() => { int i; while ((i = Interlocked.Increment(ref next)) < pids.Count) Probe(i); })
+                    { IsBackground = true, Name = "MemoryOps socket probe" };
+                workers[w].Start();
+            }
+            foreach (var worker in workers) worker.Join();
             // Told here, on the caller's thread: a cmdlet may only write from its own pipeline thread.
-            for (int i = 0; i < pids.Length; i++)
+            for (int i = 0; i < pids.Count; i++)
+            {
                 if (skipped[i] != null) verbose?.Invoke($"Skipping PID {pids[i]}: {skipped[i]}");
+                if (warnings[i] != null) foreach (var w in warnings[i]!) warning?.Invoke(w);
+            }
             return found.Where(p => p != null).Select(p => p!).OrderBy(p => p.ProcessId).ToList();
+        }
+
+        private static readonly Regex SocketName = new Regex(@"^dotnet-diagnostic-(\d{1,10})-(\d{1,20})-socket$", RegexOptions.CultureInvariant);
+
+        /// <summary>
+        /// The PIDs named by diagnostic sockets in the temp folder, by name only (the client library's
+        /// GetPublishedProcesses does the same; ours keeps to names of the exact form, and every PID is then checked by
+        /// <see cref="Describe"/> like any other).
+        /// </summary>
+        public static List<int> PublishedProcessIds()
+        {
+            var pids = new HashSet<int>();
+            try
+            {
+                foreach (var path in Directory.EnumerateFiles(Path.GetTempPath(), "dotnet-diagnostic-*-socket"))
+                {
+                    var m = SocketName.Match(Path.GetFileName(path));
+                    if (m.Success && int.TryParse(m.Groups[1].Value, out int pid) && pid > 0) pids.Add(pid);
+                }
+            }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+            return pids.OrderBy(p => p).ToList();
         }
 
         /// <summary>
@@ -57,55 +104,28 @@ namespace MemoryOps.Engine.Processes
             return result;
         }
 
-        /// <summary>Describes one process, or throws a <see cref="MemoryOpsException"/> that says why it cannot be diagnosed.</summary>
-        public static DotNetProcessInfo Describe(int pid)
+        /// <summary>
+        /// Describes one process through its checked diagnostic socket (<see cref="DiagnosticEndpoint"/>), or throws a
+        /// <see cref="MemoryOpsException"/> that says why it cannot be diagnosed. Sockets of this PID that failed a trust
+        /// check while a good one was found are told to <paramref name="warning"/>.
+        /// </summary>
+        public static DotNetProcessInfo Describe(int pid, Action<string>? warning = null)
         {
-            if (!ProcessExists(pid))
-                throw new MemoryOpsException(FailureKind.ProcessNotFound, $"No process with ID {pid} is running.", pid);
-
-            var sockets = FindSockets(pid);
-            if (sockets.Count == 0)
-                throw new MemoryOpsException(FailureKind.NotDotNetProcess,
-                    $"Process {pid} ({SafeProcessName(pid)}) has no .NET diagnostic socket in {Path.GetTempPath().TrimEnd('/')}: it is not a .NET process, " +
-                    "it runs with DOTNET_EnableDiagnostics=0, or it uses another TMPDIR (in a container, share /tmp with the target).", pid);
-
-            Exception? last = null;
-            foreach (var socket in sockets)
-            {
-                try
-                {
-                    var info = DiagnosticIpc.GetProcessInfo(socket, ProbeTimeout);
-                    if (info.ProcessId != 0 && info.ProcessId != pid) continue; // another namespace's PID
-                    return Build(pid, socket, info);
-                }
-                catch (SocketException e) when (e.SocketErrorCode == SocketError.AccessDenied)
-                {
-                    throw new MemoryOpsException(FailureKind.AccessDenied,
-                        $"Access to the diagnostic socket of process {pid} was denied. Run as the user that owns the process ({OwnerName(pid)}) or as root.", pid, e);
-                }
-                catch (TimeoutException e)
-                {
-                    // The socket accepted but nobody answered: the runtime is there but not running (SIGSTOP, docker pause, a debugger).
-                    throw new MemoryOpsException(FailureKind.Timeout,
-                        $"Process {pid} ({SafeProcessName(pid)}) did not answer on its diagnostic socket within {ProbeTimeout.TotalSeconds:0} s: is it stopped or frozen?", pid, e);
-                }
-                catch (Exception e) when (e is SocketException || e is IOException || e is InvalidDataException)
-                {
-                    last = e; // a stale socket (connection refused): try an older one, then give up
-                }
-            }
-            throw new MemoryOpsException(FailureKind.NotDotNetProcess,
-                $"Process {pid} ({SafeProcessName(pid)}) does not answer on its diagnostic socket: the socket was left by a process that exited, " +
-                "and the PID now belongs to a process that is not .NET.", pid, last);
+            using var endpoint = DiagnosticEndpoint.Open(pid, ProbeTimeout, warning);
+            return Build(pid, endpoint.SocketPath, endpoint.Info);
         }
 
-        /// <summary>Diagnostic sockets for a PID, newest first. Their names are dotnet-diagnostic-{pid}-{start key}-socket.</summary>
+        /// <summary>
+        /// Candidate diagnostic sockets for a PID by name (dotnet-diagnostic-{pid}-{start key}-socket), newest first.
+        /// Names only: nothing here says who made them; <see cref="DiagnosticEndpoint.Open"/> checks them.
+        /// </summary>
         public static List<string> FindSockets(int pid)
         {
             string dir = Path.GetTempPath();
             try
             {
                 return Directory.GetFiles(dir, $"dotnet-diagnostic-{pid}-*-socket")
+                    .Where(f => { var m = SocketName.Match(Path.GetFileName(f)); return m.Success && m.Groups[1].Value == pid.ToString(System.Globalization.CultureInfo.InvariantCulture); })
                     .OrderByDescending(File.GetLastWriteTimeUtc)
                     .ToList();
             }
@@ -184,19 +204,24 @@ namespace MemoryOps.Engine.Processes
         /// <summary>The owner's user name, from /proc/{pid}/status and /etc/passwd (no native calls needed).</summary>
         public static string OwnerName(int pid)
         {
+            try { return UserName(DiagnosticEndpoint.ProcessUid(pid)); }
+            catch (MemoryOpsException) { return ""; }
+        }
+
+        /// <summary>The name /etc/passwd gives a uid, or the number itself.</summary>
+        public static string UserName(uint uid)
+        {
+            string id = uid.ToString(System.Globalization.CultureInfo.InvariantCulture);
             try
             {
-                var uidLine = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("Uid:", StringComparison.Ordinal));
-                if (uidLine == null) return "";
-                string uid = uidLine.Split(new[] { '\t', ' ' }, StringSplitOptions.RemoveEmptyEntries)[1];
                 foreach (var line in File.ReadLines("/etc/passwd"))
                 {
                     var f = line.Split(':');
-                    if (f.Length > 2 && f[2] == uid) return f[0];
+                    if (f.Length > 2 && f[2] == id) return f[0];
                 }
-                return uid;
             }
-            catch (Exception) { return ""; }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException) { }
+            return id;
         }
     }
 }

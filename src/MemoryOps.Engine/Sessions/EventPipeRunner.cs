@@ -18,7 +18,9 @@ namespace MemoryOps.Engine.Sessions
     {
         private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(5);
         private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(15);
-        private readonly EventPipeSession session;
+        // Checking the socket asks the runtime for ProcessInfo2 first; a live runtime answers in milliseconds.
+        private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(3);
+        private readonly DiagnosticSession session;
         private int stopRequested;
 
         public int ProcessId { get; }
@@ -27,7 +29,7 @@ namespace MemoryOps.Engine.Sessions
         /// <summary>True once we asked the session to stop; a stream that ends without it means the target went away.</summary>
         public bool StopRequested => Volatile.Read(ref stopRequested) != 0;
 
-        private EventPipeRunner(int pid, EventPipeSession session)
+        private EventPipeRunner(int pid, DiagnosticSession session)
         {
             ProcessId = pid;
             this.session = session;
@@ -38,15 +40,28 @@ namespace MemoryOps.Engine.Sessions
         public static EventPipeRunner Start(int pid, IReadOnlyList<EventPipeProvider> providers, int circularBufferMB, CancellationToken cancel = default) =>
             new EventPipeRunner(pid, OpenSession(pid, new EventPipeSessionConfiguration(providers, circularBufferMB, requestRundown: false, requestStackwalk: false), cancel));
 
-        /// <summary>Starts a session, turning the client's failures into <see cref="MemoryOpsException"/>s that say what to do.</summary>
-        public static EventPipeSession OpenSession(int pid, EventPipeSessionConfiguration configuration, CancellationToken cancel = default)
+        /// <summary>
+        /// Starts a session through the process's checked diagnostic socket (<see cref="DiagnosticEndpoint"/>: never
+        /// <c>new DiagnosticsClient(pid)</c>, which picks a socket by name alone), turning the client's failures into
+        /// <see cref="MemoryOpsException"/>s that say what to do.
+        /// </summary>
+        public static DiagnosticSession OpenSession(int pid, EventPipeSessionConfiguration configuration, CancellationToken cancel = default)
         {
             // A frozen target (SIGSTOP, docker pause, a debugger) never answers: bound the wait, and let Ctrl+C end it.
             using var start = CancellationTokenSource.CreateLinkedTokenSource(cancel);
             start.CancelAfter(StartTimeout);
+            DiagnosticEndpoint endpoint;
+            try { endpoint = DiagnosticEndpoint.Open(pid, ProbeTimeout); }
+            catch (MemoryOpsException e) when (e.Kind == FailureKind.ProcessNotFound)
+            {
+                throw new MemoryOpsException(FailureKind.TargetExited, $"Process {pid} exited before the diagnostic session could start.", pid, e);
+            }
+            bool started = false;
             try
             {
-                return new DiagnosticsClient(pid).StartEventPipeSessionAsync(configuration, start.Token).GetAwaiter().GetResult();
+                var session = endpoint.CreateClient().StartEventPipeSessionAsync(configuration, start.Token).GetAwaiter().GetResult();
+                started = true;
+                return new DiagnosticSession(session, endpoint);
             }
             catch (OperationCanceledException e) when (!cancel.IsCancellationRequested)
             {
@@ -67,6 +82,11 @@ namespace MemoryOps.Engine.Sessions
             catch (ServerErrorException e)
             {
                 throw new MemoryOpsException(FailureKind.SessionFailed, $"Process {pid} refused the diagnostic session: {e.Message}", pid, e);
+            }
+            finally
+            {
+                // Kept open by the session when it started; closed here when it did not.
+                if (!started) endpoint.Dispose();
             }
         }
 

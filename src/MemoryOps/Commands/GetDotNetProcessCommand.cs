@@ -32,7 +32,7 @@ namespace MemoryOps.Commands
             {
                 foreach (var pid in Id)
                 {
-                    try { WriteObject(ProcessDiscovery.Describe(pid)); }
+                    try { WriteObject(ProcessDiscovery.Describe(pid, WriteWarning)); }
                     catch (MemoryOpsException e) when (MyInvocation.ExpectingInput && e.Kind == FailureKind.NotDotNetProcess)
                     {
                         // Get-Process | Get-DotNetProcess is a filter: the processes that are not .NET are simply not in its output.
@@ -44,7 +44,7 @@ namespace MemoryOps.Commands
             }
 
             WriteVerbose("Listing diagnostic sockets and asking each runtime for its process information.");
-            var all = ProcessDiscovery.List(WriteVerbose);
+            var all = ProcessDiscovery.List(WriteVerbose, WriteWarning);
             if (Name == null)
             {
                 WriteObject(all, enumerateCollection: true);
