@@ -96,11 +96,18 @@ namespace MemoryOps
                 var resolved = new List<string>();
                 try
                 {
-                    if (literal || !WildcardPattern.ContainsWildcardCharacters(path))
+                    // A path that names an existing file is that file, even with wildcard characters in its name: a
+                    // snapshot's DumpPath property (bound to -DumpPath) must find "orders[1].dmp".
+                    string? asWritten = null;
+                    try { asWritten = SessionState.Path.GetUnresolvedProviderPathFromPSPath(path, out var p, out _); if (p.Name != "FileSystem") asWritten = null; }
+                    catch (Exception e) when (e is ProviderNotFoundException || e is System.Management.Automation.DriveNotFoundException || e is NotSupportedException) { }
+                    if (literal || !WildcardPattern.ContainsWildcardCharacters(path) || (asWritten != null && (File.Exists(asWritten) || IsLink(asWritten))))
                     {
                         string full = SessionState.Path.GetUnresolvedProviderPathFromPSPath(path, out var provider, out _);
                         if (provider.Name != "FileSystem") throw new MemoryOpsException(FailureKind.InvalidInput, $"'{path}' is not a file-system path.", path);
-                        if (!File.Exists(full) && !Directory.Exists(full) && !IsLink(full))
+                        if (Directory.Exists(full))
+                            throw new MemoryOpsException(FailureKind.InvalidInput, $"'{full}' is a folder; give the path of a file.", full);
+                        if (!File.Exists(full) && !IsLink(full))
                             throw new MemoryOpsException(FailureKind.PathNotFound, $"Cannot find path '{full}' because it does not exist.", full);
                         resolved.Add(full);
                     }

@@ -37,7 +37,7 @@ namespace MemoryOps.Engine.Heap
             IHeapGraphSink? graph = null)
         {
             string full = Path.GetFullPath(dumpPath);
-            if (!File.Exists(full)) throw new MemoryOpsException(FailureKind.InvalidInput, $"The dump '{full}' does not exist.", dumpPath);
+            if (!File.Exists(full)) throw new MemoryOpsException(FailureKind.PathNotFound, $"The dump '{full}' does not exist.", dumpPath);
             var clock = Stopwatch.StartNew();
 
             // Everything ClrMD does with the dump can fail on a corrupt or hostile file, in any of its types: each

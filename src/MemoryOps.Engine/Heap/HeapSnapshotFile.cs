@@ -83,7 +83,7 @@ namespace MemoryOps.Engine.Heap
         {
             string full = Path.GetFullPath(path);
             if (!File.Exists(full))
-                throw new MemoryOpsException(FailureKind.InvalidInput,
+                throw new MemoryOpsException(FailureKind.PathNotFound,
                     $"The snapshot file '{full}' does not exist.", path);
             byte[] bytes;
             try

@@ -26,7 +26,7 @@ namespace MemoryOps.Engine.Rules
         public static List<MemoryRule> ReadJsonFile(string path)
         {
             string full = Path.GetFullPath(path);
-            if (!File.Exists(full)) throw new MemoryOpsException(FailureKind.InvalidInput, $"The policy file '{full}' does not exist.", path);
+            if (!File.Exists(full)) throw new MemoryOpsException(FailureKind.PathNotFound, $"The policy file '{full}' does not exist.", path);
             byte[] bytes = File.ReadAllBytes(full);
             if (bytes.Length == 0) throw new MemoryOpsException(FailureKind.InvalidData, $"The policy file '{full}' is empty.", path);
             object? data;

@@ -43,7 +43,7 @@ namespace MemoryOps.Commands
             {
                 WriteVerbose($"Writing {InputObject.Types.Count:N0} types to {full}.");
                 HeapSnapshotFile.Write(InputObject, full, Force);
-                if (PassThru) WriteObject(InvokeProvider.Item.Get(full), enumerateCollection: true); // a provider item, as Get-Item returns
+                if (PassThru) WriteObject(InvokeProvider.Item.Get(new[] { full }, force: false, literalPath: true), enumerateCollection: true); // a provider item, as Get-Item returns
             }
             catch (MemoryOpsException e) { WriteFailure(e, full); }
             catch (IOException e) { WriteError(new ErrorRecord(e, "WriteFailed", ErrorCategory.WriteError, full)); }

@@ -54,7 +54,7 @@ namespace MemoryOps.Commands
         /// </summary>
         private static List<MemoryRule> ReadDataFile(string full)
         {
-            if (!File.Exists(full)) throw new MemoryOpsException(FailureKind.InvalidInput, $"The policy file '{full}' does not exist.", full);
+            if (!File.Exists(full)) throw new MemoryOpsException(FailureKind.PathNotFound, $"The policy file '{full}' does not exist.", full);
             if (!full.EndsWith(".psd1", StringComparison.OrdinalIgnoreCase))
                 throw new MemoryOpsException(FailureKind.InvalidInput, $"'{full}' is neither a .psd1 nor a .json policy file.", full);
             var ast = Parser.ParseFile(full, out _, out var errors);

@@ -98,6 +98,8 @@ namespace MemoryOps.Commands
                     progress.PercentComplete = fraction >= 0 ? (int)(fraction * 100) : -1;
                     WriteProgress(progress);
                 });
+                // The dump knows where its process ran; a bare path is taken to be a dump of this machine.
+                if (info != null && info.Host.Length > 0) snapshot.Host = info.Host;
                 WriteVerbose($"{snapshot.ObjectCount:N0} objects of {snapshot.Types.Count:N0} types in {snapshot.Duration:0.00} s.");
                 WriteObject(snapshot);
             }
