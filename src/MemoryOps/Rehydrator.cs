@@ -109,10 +109,14 @@ namespace MemoryOps
                 throw Lossy(path, $"it came home as {(inner is string ? "text" : inner.GetType().Name)}, not as a {target.Name}");
             }
 
-            if (target.IsGenericType && target.GetGenericTypeDefinition() == typeof(Dictionary<,>))
+            // Dictionary<K, V> and its subclasses (CounterTags): they travel as hashtables.
+            var dictionaryType = target.IsClass && typeof(IDictionary).IsAssignableFrom(target)
+                ? target.GetInterfaces().FirstOrDefault(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IDictionary<,>))
+                : null;
+            if (dictionaryType != null)
             {
                 if (!(inner is IDictionary pairs)) throw Lossy(path, "it came home without its keys and values");
-                var args = target.GetGenericArguments();
+                var args = dictionaryType.GetGenericArguments();
                 // Keep the dictionary the model made: it carries the comparer (Metrics ignore case).
                 var dictionary = current as IDictionary ?? (IDictionary)Activator.CreateInstance(target)!;
                 dictionary.Clear();

@@ -91,6 +91,16 @@ Describe 'Objects that come home from jobs and files' {
         $results.Observed | Should -Be $samples[-1].Value
         $entry = $samples | Save-MemoryBaseline -Name counters -Store (Join-Path $TestDrive 'counter-store') -PassThru
         $entry.Metrics['gc-heap-size'] | Should -Be ($samples | Measure-Object Value -Average).Average
+
+        # A tagged Meter series keeps its tags, as the same dictionary type.
+        $tagged = Start-Job -ArgumentList $modulePath, $target.ProcessId {
+            param($module, $processId)
+            Import-Module $module
+            Get-GcCounter -ProcessId $processId -Counter dotnet.gc.last_collection.heap.size -MaxSamples 1
+        } | Receive-Job -Wait -AutoRemoveJob
+        $tagged[0].Tags | Should -BeOfType ([MemoryOps.CounterTags])
+        ($tagged.Tags.Keys | Sort-Object -Unique) | Should -Be 'gc.heap.generation'
+        ($tagged | ForEach-Object { $_.Tags['gc.heap.generation'] } | Sort-Object) | Should -Contain 'gen2'
     }
 
     It 'binds a Snapshot baseline entry, also after Import-Clixml, where a snapshot is expected' {
