@@ -1,4 +1,5 @@
 using System;
+using MemoryOps;
 
 namespace MemoryOps.Engine
 {
@@ -19,6 +20,8 @@ namespace MemoryOps.Engine
         InsufficientSpace,
         BaselineNotFound,
         UnsupportedInput,
+        /// <summary>An unattended check received nothing to judge (e.g. -Name matched no process upstream).</summary>
+        NoObservations,
     }
 
     /// <summary>
@@ -30,8 +33,10 @@ namespace MemoryOps.Engine
         public FailureKind Kind { get; }
         public object? Target { get; }
 
+        /// <param name="message">One line; control characters in it (from a process, type or file name) are escaped
+        /// here, once for every engine error, so no message can recolour the terminal or forge a line of output.</param>
         public MemoryOpsException(FailureKind kind, string message, object? target = null, Exception? inner = null)
-            : base(message, inner)
+            : base(Display.Escape(message), inner)
         {
             Kind = kind;
             Target = target;
