@@ -43,7 +43,7 @@ namespace MemoryOps
         private static string Describe(TimeSpan t)
         {
             if (t == TimeSpan.Zero) return "0 s";
-            if (t.Duration() >= TimeSpan.FromDays(1) && t.Ticks % TimeSpan.TicksPerDay == 0) return $"{t.TotalDays:0} days";
+            if (t.Duration() >= TimeSpan.FromDays(1) && t.Ticks % TimeSpan.TicksPerDay == 0) return t.TotalDays == 1 ? "1 day" : $"{t.TotalDays:0} days";
             if (t.Duration() >= TimeSpan.FromHours(1) && t.Ticks % TimeSpan.TicksPerHour == 0) return $"{t.TotalHours:0} h";
             if (t.Duration() < TimeSpan.FromHours(1)) return $"{t.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s";
             return t.ToString("c", CultureInfo.InvariantCulture);
