@@ -78,6 +78,7 @@ Describe 'A target frozen in the middle of a stream (kill -STOP)' {
             $frozen = [Diagnostics.Stopwatch]::StartNew()
             Wait-Until { $c.PowerShell.Streams.Warning.Count -ge 1 } 30 'the warning that the samples stopped'
             $frozen.Elapsed.TotalSeconds | Should -BeLessThan 15
+            Write-Host ("    warned {0:N1} s after the freeze" -f $frozen.Elapsed.TotalSeconds)
             $c.PowerShell.Streams.Warning[0].Message |
                 Should -BeLike "No sample from process $($target.ProcessId) for * s (expected every 1 s): is it stopped or frozen? Still waiting for it."
             $during = $c.Output.Count
@@ -87,6 +88,7 @@ Describe 'A target frozen in the middle of a stream (kill -STOP)' {
             Wait-Until { $c.PowerShell.Streams.Warning.Count -ge 2 } 30 'the warning that the samples came back'
             $back = $c.PowerShell.Streams.Warning[1].Message
             $gap = Get-GapSeconds $back "^Process $($target.ProcessId) sent samples again after ([\d.]+) s without any \(expected every 1 s\)"
+            Write-Host "    gap reported: $gap s (frozen for 12 s)"
             $gap | Should -BeGreaterOrEqual 12
             $gap | Should -BeLessThan 30
             Wait-Until { $c.Output.Count -ge $during + 3 } 30 'samples after the freeze'
@@ -103,6 +105,7 @@ Describe 'A target frozen in the middle of a stream (kill -STOP)' {
             kill -STOP $target.ProcessId
             $frozen = [Diagnostics.Stopwatch]::StartNew()
             Wait-Until { $c.Async.IsCompleted } 60 'the command to give up'
+            Write-Host ("    gave up {0:N1} s after the freeze" -f $frozen.Elapsed.TotalSeconds)
             # The timeout is the interval plus the 15 s a target has to answer; ending the session of a frozen target takes up to 5 s more.
             $frozen.Elapsed.TotalSeconds | Should -BeGreaterThan 14
             $frozen.Elapsed.TotalSeconds | Should -BeLessThan 40
@@ -145,6 +148,7 @@ Describe 'A target frozen in the middle of a stream (kill -STOP)' {
             Wait-Until { $c.Async.IsCompleted } 60 'the window to end'
             $summary = @(Get-Items $c.Output)
             $summary | Should -HaveCount 1
+            Write-Host ("    GapDuration {0:N1} s, GapCount {1} (frozen for 8 s)" -f $summary[0].GapDuration, $summary[0].GapCount)
             $summary[0].GapCount | Should -Be 1
             $summary[0].GapDuration | Should -BeGreaterOrEqual 7.5
             $summary[0].GapDuration | Should -BeLessThan 14
