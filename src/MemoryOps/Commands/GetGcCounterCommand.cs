@@ -239,7 +239,8 @@ namespace MemoryOps.Commands
                 foreach (var target in Targets)
                 {
                     int pid = target.ProcessId;
-                    if (failed.Contains(pid)) continue;
+                    // Failed, or had its samples and ended its session early: its silence since then is no gap.
+                    if (finished.Contains(pid)) continue;
                     // The window closed while the session was still being opened (the worker was cancelled, which is no
                     // error of its own): the target never answered, and returning nothing for it silently would read as "no data".
                     if (!sessionOpen.Contains(pid) && !gaps[pid].Watching)

@@ -153,7 +153,9 @@ namespace MemoryOps.Commands
                         $"Process {pid} did not open a diagnostic session within the {window.TotalSeconds:0.###} s window (is it stopped or frozen?): nothing was observed.", pid), pid);
                     continue;
                 }
-                if (stoppedAt.HasValue && gap.Close(stoppedAt.Value) is string tail) WriteWarning(tail);
+                // A process that had its -MaxEvents ended its session early: its silence since then is no gap.
+                bool endedEarly = MaxEvents > 0 && counts[pid] >= MaxEvents;
+                if (stoppedAt.HasValue && !endedEarly && gap.Close(stoppedAt.Value) is string tail) WriteWarning(tail);
                 if (!Summary) continue;
                 var summary = GcSummaryCalculator.Summarize(pid, target.Name, started, ended, records[pid]);
                 summary.GapCount = gap.GapCount;
