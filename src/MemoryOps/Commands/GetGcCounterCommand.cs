@@ -82,7 +82,6 @@ namespace MemoryOps.Commands
             DateTime? deadline = Duration > TimeSpan.Zero ? started + Duration : (DateTime?)null;
             var trackers = new Dictionary<int, SampleLimitTracker>();
             var finished = new HashSet<int>();
-            var failed = new HashSet<int>();
             var descriptors = new Dictionary<string, CounterDescriptor>(StringComparer.Ordinal);
 
             // A target that goes silent mid-stream (stopped, frozen) is reported, never waited on in silence. In a watch
@@ -153,7 +152,6 @@ namespace MemoryOps.Commands
                 {
                     WriteFailure(item.Error, item.WorkerKey);
                     finished.Add(item.WorkerKey);
-                    failed.Add(item.WorkerKey);
                 }
                 else if (item.Warning != null)
                 {
@@ -201,7 +199,6 @@ namespace MemoryOps.Commands
                         {
                             WriteFailure(kv.Value.TimeoutError(now), kv.Key);
                             finished.Add(kv.Key);
-                            failed.Add(kv.Key);
                             collector.StopWorker(kv.Key);
                         }
                         else if (begun != null) WriteWarning(begun);
