@@ -283,11 +283,16 @@ Describe 'Names with escape sequences and line breaks' {
 
         $badName = Join-Path $TestDrive "bad`e[31m`r`nFAKE.json"
         Set-Content -LiteralPath $badName -Value '{ "format": "MemoryOps.HeapSnapshot", '
-        Import-HeapSnapshot -Path $badName -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
-        $err | Should -HaveCount 1
-        $err[0].FullyQualifiedErrorId | Should -BeLike 'InvalidData,*'
-        Assert-Shown $err[0].Exception.Message -Contains 'bad\e[31m\r\nFAKE.json'
-        Assert-Shown ($err[0] | Out-String -Width 400)
+        try {
+            Import-HeapSnapshot -Path $badName -ErrorVariable err -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+            $err | Should -HaveCount 1
+            $err[0].FullyQualifiedErrorId | Should -BeLike 'InvalidData,*'
+            Assert-Shown $err[0].Exception.Message -Contains 'bad\e[31m\r\nFAKE.json'
+            Assert-Shown ($err[0] | Out-String -Width 400)
+        } finally {
+            # Pester's own clean-up of TestDrive reads names as wildcards, which '[' breaks.
+            Remove-Item -LiteralPath $badName
+        }
     }
 
     It 'refuses a rule name with a control character, from New-MemoryRule and from a policy file' {
