@@ -64,5 +64,12 @@ namespace MemoryOps
         /// <summary>Heap size after the last GC in the window (0 if none).</summary>
         public long LastHeapSizeAfter { get; set; }
         public long MaxHeapSizeAfter { get; set; }
+        /// <summary>
+        /// Seconds of the window in which the target sent nothing, not even the once-a-second heartbeat: it was stopped,
+        /// frozen or starved. 0 for a window watched throughout. The counts and PauseFraction cover only the rest.
+        /// </summary>
+        public double GapDuration { get; set; }
+        /// <summary>How many such silences the window had.</summary>
+        public int GapCount { get; set; }
     }
 }

@@ -1,4 +1,5 @@
 using System;
+using MemoryOps;
 
 namespace MemoryOps.Engine
 {
@@ -23,6 +24,8 @@ namespace MemoryOps.Engine
         PathNotFound,
         /// <summary>A diagnostic socket failed a trust check (type, owner, held by the process, peer): it may have been planted.</summary>
         UntrustedSocket,
+        /// <summary>An unattended check received nothing to judge (e.g. -Name matched no process upstream).</summary>
+        NoObservations,
     }
 
     /// <summary>
@@ -34,8 +37,10 @@ namespace MemoryOps.Engine
         public FailureKind Kind { get; }
         public object? Target { get; }
 
+        /// <param name="message">One line; control characters in it (from a process, type or file name) are escaped
+        /// here, once for every engine error, so no message can recolour the terminal or forge a line of output.</param>
         public MemoryOpsException(FailureKind kind, string message, object? target = null, Exception? inner = null)
-            : base(message, inner)
+            : base(Display.Escape(message), inner)
         {
             Kind = kind;
             Target = target;

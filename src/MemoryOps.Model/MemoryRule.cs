@@ -52,12 +52,33 @@ namespace MemoryOps
         public double? MaxStandardDeviations { get; set; }
         public BaselineDirection Direction { get; set; } = BaselineDirection.Both;
 
+        /// <summary>The longest <see cref="For"/>: 30 days (a breach window longer than that is not a threshold but a trend).</summary>
+        public const double MaxForSeconds = 30 * 86400;
+
+        /// <summary>The key in a validation error's <see cref="Exception.Data"/> that names the field at fault, and the one holding the reason alone.</summary>
+        public const string FieldKey = "Field", ReasonKey = "Reason";
+
         /// <summary>Throws a <see cref="MemoryOpsException"/> (InvalidInput) when the rule cannot be evaluated.</summary>
         public void Validate()
         {
             string who = string.IsNullOrEmpty(Name) ? "The rule" : $"Rule '{Name}'";
-            MemoryOpsException Bad(string field, string why) => new MemoryOpsException(FailureKind.InvalidInput, $"{who}: {field} {why}", this);
+            MemoryOpsException Bad(string field, string why)
+            {
+                var e = new MemoryOpsException(FailureKind.InvalidInput, $"{who}: {field} {why}", this);
+                e.Data[FieldKey] = field;
+                e.Data[ReasonKey] = why;
+                return e;
+            }
             static bool Bad2(double? d) => d.HasValue && (double.IsNaN(d.Value) || double.IsInfinity(d.Value));
+
+            // Names and patterns are shown in results, warnings and -Assert's message: a control character in one
+            // (an escape sequence, a CR/LF that forges a line) has no honest use, so a rule may not hold one.
+            const string NoControl = "must not contain control characters (escape sequences, CR, LF): it is shown in results and messages.";
+            if (Display.HasControlCharacters(Name)) throw Bad("Name", NoControl);
+            if (Counter.Any(Display.HasControlCharacters)) throw Bad("Counter", NoControl);
+            if (TypeName.Any(Display.HasControlCharacters)) throw Bad("TypeName", NoControl);
+            if (Display.HasControlCharacters(Baseline)) throw Bad("Baseline", NoControl);
+            if (Display.HasControlCharacters(Store)) throw Bad("Store", NoControl);
 
             switch (Kind)
             {
@@ -86,6 +107,7 @@ namespace MemoryOps
                     break;
             }
             if (For.HasValue && For.Value < TimeSpan.Zero) throw Bad("For", "must not be negative.");
+            if (For.HasValue && For.Value.TotalSeconds > MaxForSeconds) throw Bad("For", $"must be at most {MaxForSeconds / 86400:0} days.");
         }
 
         /// <summary>A name for rules made without one: what they check, short.</summary>

@@ -19,7 +19,7 @@ namespace MemoryOps
             {
                 string id = p.ProcessId.ToString();
                 if (id.StartsWith(wordToComplete ?? "", StringComparison.Ordinal))
-                    yield return new CompletionResult(id, $"{id} {p.Name}", CompletionResultType.ParameterValue, $"{p.Name}: {p.CommandLine}");
+                    yield return new CompletionResult(id, Display.Escape($"{id} {p.Name}"), CompletionResultType.ParameterValue, Display.Escape($"{p.Name}: {p.CommandLine}"));
             }
         }
     }
@@ -36,7 +36,21 @@ namespace MemoryOps
                 .Distinct(StringComparer.OrdinalIgnoreCase)
                 .Where(pattern.IsMatch)
                 .OrderBy(n => n, StringComparer.OrdinalIgnoreCase)
-                .Select(n => new CompletionResult(n, n, CompletionResultType.ParameterValue, n));
+                .Select(n => new CompletionResult(AsArgument(n), Display.Escape(n), CompletionResultType.ParameterValue, Display.Escape(n)));
+        }
+
+        /// <summary>
+        /// What the completion puts on the command line. A name with a control character (another user's process may
+        /// call itself anything) must not put that character into the user's line: it becomes a quoted wildcard
+        /// pattern with '?' for each such character, which -Name matches.
+        /// </summary>
+        internal static string AsArgument(string name)
+        {
+            if (!Display.HasControlCharacters(name)) return name;
+            var chars = name.ToCharArray();
+            for (int i = 0; i < chars.Length; i++)
+                if (Display.HasControlCharacters(chars[i].ToString())) chars[i] = '?';
+            return "'" + new string(chars).Replace("'", "''") + "'";
         }
     }
 

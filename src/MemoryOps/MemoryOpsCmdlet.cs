@@ -44,6 +44,7 @@ namespace MemoryOps
             FailureKind.UnsupportedInput => ErrorCategory.InvalidType,
             FailureKind.PathNotFound => ErrorCategory.ObjectNotFound,
             FailureKind.UntrustedSocket => ErrorCategory.SecurityError,
+            FailureKind.NoObservations => ErrorCategory.ObjectNotFound,
             _ => ErrorCategory.NotSpecified,
         };
 
@@ -52,8 +53,8 @@ namespace MemoryOps
             if (e is MemoryOpsException m)
                 return new ErrorRecord(m, m.Kind.ToString(), CategoryOf(m.Kind), m.Target ?? fallbackTarget);
             if (e is UnauthorizedAccessException)
-                return new ErrorRecord(e, FailureKind.AccessDenied.ToString(), ErrorCategory.PermissionDenied, fallbackTarget);
-            return new ErrorRecord(e, "UnexpectedError", ErrorCategory.NotSpecified, fallbackTarget);
+                return Escaped(new ErrorRecord(e, FailureKind.AccessDenied.ToString(), ErrorCategory.PermissionDenied, fallbackTarget));
+            return Escaped(new ErrorRecord(e, "UnexpectedError", ErrorCategory.NotSpecified, fallbackTarget));
         }
 
         /// <summary>
@@ -134,6 +135,33 @@ namespace MemoryOps
         {
             try { return new FileInfo(path).LinkTarget != null; }
             catch (IOException) { return false; }
+        }
+
+        // Every message a MemoryOps cmdlet writes passes through the four methods below, which hide Cmdlet's own: the
+        // names in messages come from processes, heaps and files that another user may control, and an escape
+        // sequence or CR/LF in one must reach the terminal escaped (Display.Escape). Hiding, rather than a second
+        // set of names, means a cmdlet cannot write an unescaped message by calling the familiar method.
+        public new void WriteWarning(string text) => base.WriteWarning(Display.Escape(text));
+
+        public new void WriteVerbose(string text) => base.WriteVerbose(Display.Escape(text));
+
+        public new void WriteError(ErrorRecord record) => base.WriteError(Escaped(record));
+
+        public new void ThrowTerminatingError(ErrorRecord record) => base.ThrowTerminatingError(Escaped(record));
+
+        public new bool ShouldProcess(string target, string action) => base.ShouldProcess(Display.Escape(target), Display.Escape(action));
+
+        /// <summary>
+        /// Shows an error's message escaped. MemoryOpsException escapes its own message; others (an IOException naming a
+        /// planted file, an ArgumentException) get ErrorDetails, which the error view shows instead of the raw message.
+        /// A record that already has ErrorDetails made its message itself (a multi-line list whose parts are escaped).
+        /// </summary>
+        internal static ErrorRecord Escaped(ErrorRecord record)
+        {
+            string? message = record.Exception?.Message;
+            if (record.ErrorDetails == null && Display.HasControlCharacters(message))
+                record.ErrorDetails = new ErrorDetails(Display.Escape(message));
+            return record;
         }
     }
 }

@@ -12,8 +12,9 @@ function Get-TestTargetPath {
 function Start-TestTarget {
     <# Starts a TestTarget and waits for its READY line. Returns an object with ProcessId and Process. #>
     [CmdletBinding()]
-    param([hashtable] $Environment = @{})
+    param([hashtable] $Environment = @{}, [string[]] $ArgumentList = @())
     $psi = [System.Diagnostics.ProcessStartInfo]::new((Get-TestTargetPath))
+    foreach ($a in $ArgumentList) { $psi.ArgumentList.Add($a) }   # TestTarget ignores them; they show in its command line
     $psi.RedirectStandardInput = $true
     $psi.RedirectStandardOutput = $true
     $psi.UseShellExecute = $false

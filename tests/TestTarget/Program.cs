@@ -13,6 +13,11 @@
 //   count       print the current number of orders and reports
 //   sessions    list the EventSources a diagnostic session has enabled in this process right now
 //               (so a test can prove a collector ended its session)
+//   comm B64    rename this process (its /proc comm, what ps and Process.ProcessName show) to the UTF-8 text
+//               whose base64 is B64, as a hostile process may (e.g. to a name with escape sequences or CR/LF)
+//   hostile B64 N  define a type at run time named by the base64 text B64 (any characters the runtime takes,
+//               control characters included) and keep N instances of it; also publish an OrderService
+//               Meter gauge of that name with a tag of that value, whose value is N
 //   exit        leave (end of stdin does the same, so a dead driver never leaves us running)
 using System;
 using System.Collections.Generic;
@@ -151,6 +156,24 @@ namespace OrderService
             Meter.CreateObservableGauge("orders.count", () => Orders.byId.Count, unit: "{order}", description: "Orders in memory");
     }
 
+    /// <summary>Types and a Meter instrument with names a hostile process may choose, for tests of how they are shown.</summary>
+    public static class Hostile
+    {
+        private static readonly List<object> keep = new List<object>();
+        private static readonly List<System.Diagnostics.Metrics.ObservableGauge<int>> gauges = new List<System.Diagnostics.Metrics.ObservableGauge<int>>();
+        public static int TypeCount;
+
+        public static void Add(string name, int count)
+        {
+            var assembly = System.Reflection.Emit.AssemblyBuilder.DefineDynamicAssembly(
+                new System.Reflection.AssemblyName("Hostile" + (++TypeCount)), System.Reflection.Emit.AssemblyBuilderAccess.Run);
+            var type = assembly.DefineDynamicModule("Hostile").DefineType(name, System.Reflection.TypeAttributes.Public | System.Reflection.TypeAttributes.Class)
+                .CreateType()!;
+            for (int i = 0; i < count; i++) keep.Add(Activator.CreateInstance(type)!);
+            gauges.Add(OrderMeter.Meter.CreateObservableGauge(name, () => new Measurement<int>(count, new KeyValuePair<string, object?>("tag", name))));
+        }
+    }
+
     public static class Program
     {
         public static int Main()
@@ -203,6 +226,15 @@ namespace OrderService
                             var enabled = EventSource.GetSources().Where(src => src.IsEnabled()).Select(src => src.Name).OrderBy(n => n);
                             Reply($"OK sessions enabled={string.Join(",", enabled)}");
                             break;
+                        case "comm":
+                            // The main thread's comm is the process's: the command loop runs on the main thread.
+                            System.IO.File.WriteAllText("/proc/self/comm", FromBase64(parts[1]));
+                            Reply("OK comm");
+                            break;
+                        case "hostile":
+                            Hostile.Add(FromBase64(parts[1]), int.Parse(parts[2]));
+                            Reply($"OK hostile types={Hostile.TypeCount}");
+                            break;
                         case "exit":
                             Reply("OK exit");
                             return 0;
@@ -218,6 +250,8 @@ namespace OrderService
             }
             return 0;
         }
+
+        private static string FromBase64(string b64) => System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(b64));
 
         private static void Reply(string s)
         {

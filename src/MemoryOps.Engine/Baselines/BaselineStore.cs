@@ -89,6 +89,13 @@ namespace MemoryOps.Engine.Baselines
         {
             ValidateName(name);
             if (maxHistory < 1) throw new MemoryOpsException(FailureKind.InvalidInput, "The maximum history must be at least 1.", maxHistory);
+            foreach (var e in entries)
+            {
+                var problem = BaselineValues.FirstProblem(e);
+                if (problem != null)
+                    throw new MemoryOpsException(FailureKind.InvalidInput,
+                        $"Nothing was saved to baseline '{name}': in the entry from {Describe(e)}, {problem}. A baseline averages its history, so one such value would skew every later check.", name);
+            }
             CreateStoreFolder();
             string file = FileOf(name);
             using (AcquireLock(System.IO.Path.Combine(Path, name + ".baseline.lock"), name, cancel))
@@ -232,11 +239,15 @@ namespace MemoryOps.Engine.Baselines
                 int i = 0;
                 foreach (var e in entries.EnumerateArray())
                 {
-                    try { list.Add(ReadEntry(e, name, file)); }
+                    MemoryBaselineEntry entry;
+                    try { entry = ReadEntry(e, name, file); }
                     catch (Exception ex) when (ex is InvalidOperationException || ex is FormatException || ex is KeyNotFoundException || ex is ArgumentException)
                     {
                         throw Bad($"entry {i} is malformed ({ex.Message.TrimEnd('.')})", ex);
                     }
+                    var problem = BaselineValues.FirstProblem(entry);
+                    if (problem != null) throw Bad($"in entry {i} (from {Describe(entry)}), {problem}");
+                    list.Add(entry);
                     i++;
                 }
                 return list;
@@ -258,13 +269,20 @@ namespace MemoryOps.Engine.Baselines
                 ProcessName = e.TryGetProperty("processName", out var pn) ? pn.GetString() ?? "" : "",
                 Host = e.TryGetProperty("host", out var h) ? h.GetString() ?? "" : "",
             };
-            foreach (var m in e.GetProperty("metrics").EnumerateObject()) entry.Metrics[m.Name] = m.Value.GetDouble();
+            // A number beyond a double's range (1e400) reads as infinity, which the value check then names (GetDouble would throw).
+            foreach (var m in e.GetProperty("metrics").EnumerateObject())
+                entry.Metrics[m.Name] = m.Value.ValueKind == JsonValueKind.Number
+                    ? double.Parse(m.Value.GetRawText(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture)
+                    : throw new FormatException($"metric '{m.Name}' is not a number");
             if (e.TryGetProperty("units", out var units))
                 foreach (var u in units.EnumerateObject()) entry.Units[u.Name] = u.Value.GetString() ?? "";
             if (e.TryGetProperty("snapshot", out var s) && s.ValueKind == JsonValueKind.Object)
                 entry.Snapshot = HeapSnapshotFile.FromJson(s, file, file);
             return entry;
         }
+
+        private static string Describe(MemoryBaselineEntry e) =>
+            $"{e.Timestamp.ToUniversalTime():yyyy-MM-dd HH:mm:ss}Z" + (e.ProcessId != 0 ? $", process {e.ProcessName} ({e.ProcessId})" : "");
 
         /// <summary>A new entry from a heap snapshot: its totals as metrics and its per-type stats.</summary>
         public static MemoryBaselineEntry FromSnapshot(HeapSnapshot snapshot)

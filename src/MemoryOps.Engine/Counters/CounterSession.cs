@@ -89,13 +89,15 @@ namespace MemoryOps.Engine.Counters
         /// filter keeps, before its first value (Meter instruments are announced up front; EventCounters with their first value).</param>
         /// <param name="onClock">Told (source, time) for every event of a source, filtered or not, and for each Meter round's end:
         /// proof of how far the stream has got, which a caller needs to know a round of values is complete.</param>
+        /// <param name="onStarted">Told once the session is open in the target, before any value.</param>
         public void Run(Action<CounterSample> onSample, Action<string>? onWarning, Action<string>? onAnnounce, CancellationToken cancel,
-            Action<string, DateTime>? onClock = null, Action<string, DateTime>? onRoundEnd = null)
+            Action<string, DateTime>? onClock = null, Action<string, DateTime>? onRoundEnd = null, Action? onStarted = null)
         {
             this.onAnnounce = onAnnounce;
             this.onClock = onClock;
             this.onRoundEnd = onRoundEnd;
             using var runner = EventPipeRunner.Start(pid, BuildProviders(), circularBufferMB: 16, cancel: cancel);
+            onStarted?.Invoke();
             var providerNames = new HashSet<string>(options.Providers, StringComparer.OrdinalIgnoreCase);
             runner.Source.Dynamic.All += e => Handle(e, providerNames, onSample, onWarning);
             runner.Run(cancel);

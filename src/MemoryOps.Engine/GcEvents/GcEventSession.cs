@@ -1,6 +1,7 @@
 using System;
 using System.Diagnostics.Tracing;
 using System.Threading;
+using MemoryOps.Engine.Counters;
 using MemoryOps.Engine.Sessions;
 using Microsoft.Diagnostics.NETCore.Client;
 using Microsoft.Diagnostics.Tracing;
@@ -31,10 +32,26 @@ namespace MemoryOps.Engine.GcEvents
         public static EventPipeProvider Provider => new EventPipeProvider(
             ClrTraceEventParser.ProviderName, EventLevel.Informational, (long)ClrTraceEventParser.Keywords.GC);
 
-        public void Run(Action<GcEventRecord> onRecord, CancellationToken cancel)
+        /// <summary>How often the session asks the target for a heartbeat.</summary>
+        public static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(1);
+
+        // GCs come when they come: an idle process sends no GC event for minutes, and so does a frozen one. The runtime's
+        // EventCounters, asked for once a second, are a heartbeat that tells the two apart (its values are not used); they
+        // cost the target one small payload a second.
+        private static EventPipeProvider HeartbeatProvider => new EventPipeProvider(
+            CounterSessionOptions.RuntimeProvider, EventLevel.Informational, 0,
+            new System.Collections.Generic.Dictionary<string, string> { ["EventCounterIntervalSec"] = HeartbeatInterval.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+
+        /// <param name="onStarted">Told once the session is open in the target.</param>
+        /// <param name="onHeartbeat">Told of each heartbeat: proof the target is running and its events are flowing.</param>
+        public void Run(Action<GcEventRecord> onRecord, CancellationToken cancel, Action? onStarted = null, Action? onHeartbeat = null)
         {
-            using var runner = EventPipeRunner.Start(pid, new[] { Provider }, circularBufferMB: 16, cancel: cancel);
+            var providers = onHeartbeat != null ? new[] { Provider, HeartbeatProvider } : new[] { Provider };
+            using var runner = EventPipeRunner.Start(pid, providers, circularBufferMB: 16, cancel: cancel);
+            onStarted?.Invoke();
             var source = runner.Source;
+            if (onHeartbeat != null)
+                source.Dynamic.AddCallbackForProviderEvent(CounterSessionOptions.RuntimeProvider, "EventCounters", _ => onHeartbeat());
             source.NeedLoadedDotNetRuntimes();
             source.AddCallbackOnProcessStart(process =>
             {

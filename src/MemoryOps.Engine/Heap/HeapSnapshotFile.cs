@@ -161,12 +161,17 @@ namespace MemoryOps.Engine.Heap
                 var types = Req(root, "types");
                 if (types.ValueKind != JsonValueKind.Array) throw Bad("\"types\" is not an array");
                 var list = new List<HeapTypeStat>(types.GetArrayLength());
+                // Every writer lists a type once; summing repeats would let a planted file inflate or split a type.
+                var rowOf = new Dictionary<string, int>(StringComparer.Ordinal);
                 int i = 0;
                 foreach (var t in types.EnumerateArray())
                 {
                     if (!t.TryGetProperty("typeName", out var n) || n.ValueKind != JsonValueKind.String) throw Bad($"type row {i} has no typeName");
                     if (!t.TryGetProperty("count", out var c) || !c.TryGetInt64(out long count) || count < 0) throw Bad($"type row {i} ({n.GetString()}) has no valid count");
                     if (!t.TryGetProperty("totalBytes", out var b) || !b.TryGetInt64(out long bytes) || bytes < 0) throw Bad($"type row {i} ({n.GetString()}) has no valid totalBytes");
+                    if (rowOf.TryGetValue(n.GetString()!, out int first))
+                        throw Bad($"type rows {first} and {i} are both '{n.GetString()}': a snapshot lists each type once, so the file was edited or forged and its figures cannot be trusted");
+                    rowOf[n.GetString()!] = i;
                     list.Add(new HeapTypeStat { TypeName = n.GetString()!, Count = count, TotalBytes = bytes, IsFree = t.TryGetProperty("isFree", out var f) && f.ValueKind == JsonValueKind.True });
                     i++;
                 }

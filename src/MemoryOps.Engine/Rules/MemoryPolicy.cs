@@ -10,8 +10,8 @@ namespace MemoryOps.Engine.Rules
 {
     /// <summary>
     /// Reads rules from policy data: a JSON file, or the hashtables of a PowerShell data file (which the cmdlet
-    /// parses safely, without running it, and hands over as plain dictionaries and arrays). Both shapes are
-    /// { Rules = [ { Name = ..., Counter = ..., Maximum = ... }, ... ] } or just the array of rules. Field names are
+    /// parses safely, without running it, and hands over as plain dictionaries and arrays), always in the shape
+    /// { Rules = [ { Name = ..., Counter = ..., Maximum = ... }, ... ] }, so a file says what it is. Field names are
     /// those of New-MemoryRule; the kind follows from the fields (Baseline → baseline rule, Counter → counter rule,
     /// TypeName → type rule). Every error names the file, the rule and the field.
     /// </summary>
@@ -46,15 +46,17 @@ namespace MemoryOps.Engine.Rules
         public static List<MemoryRule> FromData(object? data, string file)
         {
             MemoryOpsException Bad(string what) => new MemoryOpsException(FailureKind.InvalidData, $"The policy file '{file}' {what}", file);
-            object? rulesData = data;
-            if (data is IDictionary top)
-            {
-                var key = top.Keys.Cast<object>().FirstOrDefault(k => string.Equals(k?.ToString(), "Rules", StringComparison.OrdinalIgnoreCase));
-                if (key == null) throw Bad("has no Rules list: write @{ Rules = @( @{ Counter = 'gc-heap-size'; Maximum = 512MB } ) }.");
-                var unknown = top.Keys.Cast<object>().Select(k => k?.ToString()).Where(k => !string.Equals(k, "Rules", StringComparison.OrdinalIgnoreCase) && !string.Equals(k, "$schema", StringComparison.Ordinal)).ToList();
-                if (unknown.Count > 0) throw Bad($"has an unknown top-level field '{unknown[0]}'; only Rules is read.");
-                rulesData = top[key];
-            }
+            // A bare list at the top is refused: any JSON array of objects with a "name" would pass for a policy, and
+            // a file that is not one should be told apart from a policy with mistakes in it.
+            if (data is IEnumerable && !(data is string) && !(data is IDictionary))
+                throw Bad("is a list at the top level: a policy is a table with a Rules list, { \"rules\": [ { ... } ] } (in a .psd1 file @{ Rules = @( @{ ... } ) }).");
+            if (!(data is IDictionary top))
+                throw Bad("is not a table with a Rules list: write { \"rules\": [ { \"counter\": \"gc-heap-size\", \"maximum\": \"512MB\" } ] }.");
+            var key = top.Keys.Cast<object>().FirstOrDefault(k => string.Equals(k?.ToString(), "Rules", StringComparison.OrdinalIgnoreCase));
+            if (key == null) throw Bad("has no Rules list: write @{ Rules = @( @{ Counter = 'gc-heap-size'; Maximum = 512MB } ) }.");
+            var unknown = top.Keys.Cast<object>().Select(k => k?.ToString()).Where(k => !string.Equals(k, "Rules", StringComparison.OrdinalIgnoreCase) && !string.Equals(k, "$schema", StringComparison.Ordinal)).ToList();
+            if (unknown.Count > 0) throw Bad($"has an unknown top-level field '{unknown[0]}'; only Rules is read.");
+            object? rulesData = top[key];
             if (rulesData is IDictionary single) rulesData = new object[] { single };
             if (rulesData is string || !(rulesData is IEnumerable list)) throw Bad("has no list of rules.");
             var rules = new List<MemoryRule>();
@@ -132,38 +134,49 @@ namespace MemoryOps.Engine.Rules
                 throw Bad("Counter", "a rule needs Counter (a counter rule), TypeName (a type rule) or Baseline (a baseline rule).");
             if (string.IsNullOrEmpty(rule.Name)) rule.Name = rule.DefaultName();
             try { rule.Validate(); }
-            catch (MemoryOpsException m)
+            catch (MemoryOpsException m) when (m.Data[MemoryRule.FieldKey] is string field && m.Data[MemoryRule.ReasonKey] is string reason)
             {
-                // Validate says "Rule 'x': Field message"; re-say it with the file and rule position.
-                string text = m.Message;
-                int colon = text.IndexOf(": ", StringComparison.Ordinal);
-                string rest = colon >= 0 ? text.Substring(colon + 2) : text;
-                string field = rest.Split(' ')[0];
-                throw Bad(field, rest.Substring(field.Length).Trim());
+                // Re-say Validate's verdict with the file and the rule's position.
+                throw Bad(field, reason);
             }
             return rule;
 
             // Each converter knows which field it reads through this, so its error names the field.
-            string Text(object? v) => v is string s ? s : throw new FieldException(CurrentField(), $"'{v}' is not text.");
+            string Text(object? v) => v is string s ? s : throw new FieldException(CurrentField(), $"is {Describe(v)}, not text.");
             string[] Texts(object? v)
             {
                 if (v is string s) return new[] { s };
-                if (v is IEnumerable e && !(v is IDictionary)) return e.Cast<object?>().Select(x => x as string ?? throw new FieldException(CurrentField(), $"'{x}' is not text.")).ToArray();
-                throw new FieldException(CurrentField(), $"'{v}' is not text or a list of text.");
+                if (v is IEnumerable e && !(v is IDictionary))
+                {
+                    var items = e.Cast<object?>().ToArray();
+                    if (items.Length == 0) throw new FieldException(CurrentField(), "is an empty list: name at least one.");
+                    return items.Select((x, i) => x as string ?? throw new FieldException(CurrentField(),
+                        $"item {i + 1} is {Describe(x)}, not text: give a name or a flat list of names.")).ToArray();
+                }
+                throw new FieldException(CurrentField(), $"is {Describe(v)}, not text or a list of text.");
             }
             double Number(object? v, bool bytes)
             {
+                double d;
                 switch (v)
                 {
-                    case int i: return i;
-                    case long l: return l;
-                    case double d: return d;
-                    case decimal m: return (double)m;
-                    case string s when bytes && Quantity.TryParseBytes(s, out var b): return b;
-                    case string s when !bytes && double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var d2): return d2;
+                    case int i: d = i; break;
+                    case long l: d = l; break;
+                    case double x: d = x; break;
+                    case decimal m: d = (double)m; break;
+                    // A string is read only with a unit ("512MB"): "5" in quotes is text where a number belongs,
+                    // the mark of a hand-edited or generated file gone wrong, and is refused rather than guessed at.
+                    case string s when bytes && HasByteUnit(s) && Quantity.TryParseBytes(s, out var b): d = b; break;
+                    case string s when double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out _):
+                        throw new FieldException(CurrentField(), bytes
+                            ? $"'{s}' is text, not a number: write it without quotes ({s.Trim()}), or with a unit ('{s.Trim()}MB')."
+                            : $"'{s}' is text, not a number: write it without quotes ({s.Trim()}).");
                     default: throw new FieldException(CurrentField(), bytes ? $"'{v}' is not a number (bytes may be written 512MB)." : $"'{v}' is not a number.");
                 }
+                if (double.IsNaN(d) || double.IsInfinity(d)) throw new FieldException(CurrentField(), $"'{v}' is not a finite number.");
+                return d;
             }
+            static bool HasByteUnit(string s) => s.Trim().Length > 2 && char.IsLetter(s.Trim()[^1]);
             long Whole(object? v, bool bytes)
             {
                 double d = Number(v, bytes);
@@ -174,11 +187,13 @@ namespace MemoryOps.Engine.Rules
             {
                 switch (v)
                 {
-                    case int i: return TimeSpan.FromSeconds(i);
-                    case long l: return TimeSpan.FromSeconds(l);
-                    case double d: return TimeSpan.FromSeconds(d);
-                    case decimal m: return TimeSpan.FromSeconds((double)m);
+                    case int i: return Seconds(i);
+                    case long l: return Seconds(l);
+                    case double d: return Seconds(d);
+                    case decimal m: return Seconds((double)m);
                     case TimeSpan t: return t;
+                    case string s when double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out _):
+                        throw new FieldException(CurrentField(), $"'{s}' is text, not a number: write it without quotes ({s.Trim()}), or with a unit ('{s.Trim()}s').");
                     case string s when Quantity.TryParseDuration(s, out var t2): return t2;
                     default: throw new FieldException(CurrentField(), $"'{v}' is not a duration: give seconds (30), '30s', '5m' or '00:00:30'.");
                 }
@@ -189,7 +204,22 @@ namespace MemoryOps.Engine.Rules
                 throw new FieldException(CurrentField(), $"'{v}' is not one of {string.Join(", ", Enum.GetNames(typeof(T)))}.");
             }
             string CurrentField() => currentField ?? "?";
+            TimeSpan Seconds(double seconds) =>
+                double.IsFinite(seconds) && Math.Abs(seconds) <= MemoryRule.MaxForSeconds
+                    ? TimeSpan.FromSeconds(seconds)
+                    : throw new FieldException(CurrentField(), $"{seconds.ToString(CultureInfo.InvariantCulture)} seconds is out of range: give at most {MemoryRule.MaxForSeconds / 86400:0} days.");
         }
+
+        /// <summary>What a value is, for an error that says it is the wrong kind: "a list", "a table", "the number 5".</summary>
+        private static string Describe(object? v) => v switch
+        {
+            null => "empty (null)",
+            string s => $"the text '{s}'",
+            IDictionary => "a table",
+            IEnumerable => "a list",
+            bool b => b ? "true" : "false",
+            _ => $"the number {Convert.ToString(v, CultureInfo.InvariantCulture)}",
+        };
 
         private sealed class FieldException : Exception
         {
@@ -212,7 +242,8 @@ namespace MemoryOps.Engine.Rules
                     return d;
                 case JsonValueKind.Array: return e.EnumerateArray().Select(FromJson).ToArray();
                 case JsonValueKind.String: return e.GetString();
-                case JsonValueKind.Number: return e.TryGetInt64(out var l) ? l : (object)e.GetDouble();
+                // A number too large for a double (1e400) reads as infinity, which the field's check then names; GetDouble would throw a bare FormatException.
+                case JsonValueKind.Number: return e.TryGetInt64(out var l) ? l : (object)double.Parse(e.GetRawText(), NumberStyles.Float, CultureInfo.InvariantCulture);
                 case JsonValueKind.True: return true;
                 case JsonValueKind.False: return false;
                 default: return null;

@@ -78,7 +78,8 @@ namespace MemoryOps.Engine.Rules
                         ("Count", g.Count, "count"), ("Gen0Count", g.Gen0Count, "count"), ("Gen1Count", g.Gen1Count, "count"), ("Gen2Count", g.Gen2Count, "count"),
                         ("InducedCount", g.InducedCount, "count"), ("TotalPause", g.TotalPause, "seconds"), ("MaxPause", g.MaxPause, "seconds"),
                         ("MeanPause", g.MeanPause, "seconds"), ("PauseFraction", g.PauseFraction, "fraction"), ("PromotedBytes", g.PromotedBytes, "bytes"),
-                        ("LastHeapSizeAfter", g.LastHeapSizeAfter, "bytes"), ("MaxHeapSizeAfter", g.MaxHeapSizeAfter, "bytes"));
+                        ("LastHeapSizeAfter", g.LastHeapSizeAfter, "bytes"), ("MaxHeapSizeAfter", g.MaxHeapSizeAfter, "bytes"),
+                        ("GapDuration", g.GapDuration, "seconds"));
                     return true;
                 default:
                     return false;

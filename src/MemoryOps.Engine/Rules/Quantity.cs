@@ -24,7 +24,7 @@ namespace MemoryOps.Engine.Rules
                     break;
                 }
             }
-            if (double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var number))
+            if (double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) && double.IsFinite(number * factor))
             {
                 value = number * factor;
                 return true;
@@ -41,8 +41,10 @@ namespace MemoryOps.Engine.Rules
             else if (s.EndsWith("s", StringComparison.OrdinalIgnoreCase)) { s = s[..^1]; }
             else if (s.EndsWith("m", StringComparison.OrdinalIgnoreCase)) { unit = 60; s = s[..^1]; }
             else if (s.EndsWith("h", StringComparison.OrdinalIgnoreCase)) { unit = 3600; s = s[..^1]; }
+            // Beyond TimeSpan's range (1e300s) is not a duration; FromSeconds would throw a bare OverflowException.
             if (double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) && number >= 0)
             {
+                if (!double.IsFinite(number * unit) || number * unit > TimeSpan.MaxValue.TotalSeconds) { value = default; return false; }
                 value = TimeSpan.FromSeconds(number * unit);
                 return true;
             }

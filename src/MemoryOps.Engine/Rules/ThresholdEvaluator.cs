@@ -42,9 +42,9 @@ namespace MemoryOps.Engine.Rules
         public IEnumerable<MemoryRule> UnmatchedRules => rules.Where((r, i) => !matchedRules.Contains(i));
 
         /// <summary>What to tell the user about a rule that matched nothing, with the likely reason.</summary>
-        public string ExplainUnmatched(MemoryRule rule) => growthOnlyGivenSnapshot.Contains(rule)
+        public string ExplainUnmatched(MemoryRule rule) => Display.Escape(growthOnlyGivenSnapshot.Contains(rule)
             ? $"Rule '{rule.Name}' ({rule}) limits growth, which only a comparison has: pipe Compare-HeapSnapshot output to it, not only snapshots. It checked nothing."
-            : $"Rule '{rule.Name}' ({rule}) matched nothing in the input: it checked nothing.";
+            : $"Rule '{rule.Name}' ({rule}) matched nothing in the input: it checked nothing.");
 
         private readonly HashSet<MemoryRule> growthOnlyGivenSnapshot = new HashSet<MemoryRule>();
 
@@ -111,7 +111,7 @@ namespace MemoryOps.Engine.Rules
                 var result = new ThresholdResult
                 {
                     Rule = rule.Name, RuleKind = rule.Kind, Subject = m.Metric, ProcessId = m.ProcessId, ProcessName = m.ProcessName, Host = m.Host,
-                    Observed = observed, Limit = limit, Unit = m.Unit, Passed = !sustained, Severity = rule.Severity, Message = message, Timestamp = m.Timestamp,
+                    Observed = observed, Limit = limit, Unit = m.Unit, Passed = !sustained, Severity = rule.Severity, Message = Display.Escape(message), Timestamp = m.Timestamp,
                 };
                 s.LastResult = result;
                 if (sustained)
@@ -158,7 +158,7 @@ namespace MemoryOps.Engine.Rules
             {
                 Rule = rule.Name, RuleKind = rule.Kind, Subject = t.TypeName, ProcessId = t.ProcessId, ProcessName = t.ProcessName, Host = t.Host,
                 Observed = head.Observed, Limit = head.Limit, Unit = head.Unit, Passed = broken.Count == 0, Severity = rule.Severity,
-                Message = $"{t.TypeName}: " + string.Join("; ", (broken.Count > 0 ? broken : checks).Select(Say)) + ".", Timestamp = t.Timestamp,
+                Message = Display.Escape($"{t.TypeName}: " + string.Join("; ", (broken.Count > 0 ? broken : checks).Select(Say)) + "."), Timestamp = t.Timestamp,
             };
         }
 
@@ -177,7 +177,7 @@ namespace MemoryOps.Engine.Rules
             {
                 Rule = rule.Name, RuleKind = rule.Kind, Subject = t.TypeName, ProcessId = t.ProcessId, ProcessName = t.ProcessName, Host = t.Host,
                 Observed = t.Bytes, Limit = limit, Unit = "bytes", Passed = !breached, Severity = rule.Severity,
-                Message = $"{t.TypeName} = {Display.Bytes(t.Bytes)}: {why}.", Timestamp = t.Timestamp,
+                Message = Display.Escape($"{t.TypeName} = {Display.Bytes(t.Bytes)}: {why}."), Timestamp = t.Timestamp,
             };
         }
 
@@ -235,7 +235,7 @@ namespace MemoryOps.Engine.Rules
 
         private void WarnOnce(string text)
         {
-            if (warned.Add(text)) Warnings.Add(text);
+            if (warned.Add(text)) Warnings.Add(Display.Escape(text));
         }
 
         private static string Seconds(TimeSpan t) => Display.Seconds(t.TotalSeconds);

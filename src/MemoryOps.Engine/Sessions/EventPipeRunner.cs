@@ -17,7 +17,8 @@ namespace MemoryOps.Engine.Sessions
     public sealed class EventPipeRunner : IDisposable
     {
         private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(5);
-        private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(15);
+        /// <summary>How long a target may take to answer: the request for a session, and (see StreamGapDetector) the next value once one is due.</summary>
+        public static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(15);
         // Checking the socket asks the runtime for ProcessInfo2 first; a live runtime answers in milliseconds.
         private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(3);
         private readonly DiagnosticSession session;

@@ -92,6 +92,9 @@ namespace MemoryOps.Engine.Sessions
             if (Interlocked.Decrement(ref running) == 0) queue.CompleteAdding();
         }
 
+        /// <summary>Items produced but not yet consumed.</summary>
+        public int Pending => queue.Count;
+
         public void StopWorker(int key)
         {
             lock (perWorker)

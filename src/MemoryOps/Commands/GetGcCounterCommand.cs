@@ -32,11 +32,16 @@ namespace MemoryOps.Commands
 
         [Parameter]
         [SecondsToTimeSpan]
+        [ValidateTimeSpan(0.1, 3600)]
         public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(1);
 
         [Parameter]
         [SecondsToTimeSpan]
+        [ValidateTimeSpan(0, MaxWindowSeconds, TooLong = "For longer, use -Continuous.")]
         public TimeSpan Duration { get; set; }
+
+        /// <summary>The longest -Duration: 30 days (a window longer than that is a -Continuous watch).</summary>
+        internal const double MaxWindowSeconds = 30 * 86400;
 
         [Parameter]
         [ValidateRange(1, int.MaxValue)]
@@ -53,16 +58,6 @@ namespace MemoryOps.Commands
         private static readonly TimeSpan Settle = TimeSpan.FromMilliseconds(200);
         // A provider that publishes nothing (misspelt, or not loaded yet) must not hang a one-shot read.
         private static readonly TimeSpan NothingArrivedGrace = TimeSpan.FromSeconds(10);
-
-        protected override void BeginProcessing()
-        {
-            if (Interval < TimeSpan.FromSeconds(0.1) || Interval > TimeSpan.FromHours(1))
-                ThrowTerminatingError(new ErrorRecord(new ArgumentOutOfRangeException(nameof(Interval), "-Interval must be between 0.1 second and 1 hour."),
-                    "InvalidInterval", ErrorCategory.InvalidArgument, Interval));
-            if (Duration < TimeSpan.Zero)
-                ThrowTerminatingError(new ErrorRecord(new ArgumentOutOfRangeException(nameof(Duration), "-Duration cannot be negative."),
-                    "InvalidDuration", ErrorCategory.InvalidArgument, Duration));
-        }
 
         protected override void ProcessRecord() => ResolveTargets();
 
@@ -89,6 +84,17 @@ namespace MemoryOps.Commands
             var finished = new HashSet<int>();
             var descriptors = new Dictionary<string, CounterDescriptor>(StringComparer.Ordinal);
 
+            // A target that goes silent mid-stream (stopped, frozen) is reported, never waited on in silence. In a watch
+            // (-Continuous) or a window (-Duration) the gap is reported when it begins and when it ends, and the watch goes
+            // on: a monitor should outlast a paused container or a debugger, and show the hole. Waiting for a count
+            // (one sample, -MaxSamples, -ListAvailable), it gives up with a Timeout error once a value is the start
+            // timeout overdue, as it does when the target does not answer at all.
+            bool watch = Continuous || deadline.HasValue;
+            TimeSpan? silenceLimit = watch ? (TimeSpan?)null : Interval + EventPipeRunner.StartTimeout;
+            var gaps = new Dictionary<int, StreamGapDetector>();
+            var sessionOpen = new HashSet<int>();
+            DateTime? stoppedAt = null;
+
             // Samples, announcements and round markers travel through one ordered queue: a round's end must never be
             // seen before the samples the target wrote ahead of it.
             using var collector = new ParallelCollector<StreamItem>(Stopping);
@@ -97,13 +103,15 @@ namespace MemoryOps.Commands
                 int pid = target.ProcessId;
                 if (perCounter > 0)
                     trackers[pid] = new SampleLimitTracker(perCounter, Settle, patience: Interval + Interval + TimeSpan.FromSeconds(1.5)) { RoundGap = TimeSpan.FromTicks(Interval.Ticks / 2) };
+                gaps[pid] = new StreamGapDetector(pid, Interval, "sample", silenceLimit);
                 WriteVerbose($"Starting a counter session in {target} for {string.Join(", ", Provider)} every {Interval.TotalSeconds:0.###} s.");
                 var session = new CounterSession(pid, target.Name, options);
                 collector.Start(pid, (emit, warn, token) => session.Run(
                     sample => emit(new StreamItem { Sample = sample }), warn,
                     key => emit(new StreamItem { Announce = key }), token,
                     (source, time) => emit(new StreamItem { ClockSource = source, Clock = time }),
-                    (source, time) => emit(new StreamItem { ClockSource = source, Clock = time, RoundEnd = true })));
+                    (source, time) => emit(new StreamItem { ClockSource = source, Clock = time, RoundEnd = true }),
+                    () => emit(new StreamItem { SessionStarted = true })));
             }
 
             bool anyValue = false, warnedNothing = false;
@@ -152,6 +160,15 @@ namespace MemoryOps.Commands
                 else if (item.Value != null && !finished.Contains(item.WorkerKey))
                 {
                     trackers.TryGetValue(item.WorkerKey, out var tracker);
+                    // Anything from the stream (a value, a clock, an announcement) shows the target is running. The gap
+                    // detector starts with the first of them, not with the session: a provider that publishes nothing at
+                    // all is a misspelling, which the "published no counter" warning below names.
+                    if (item.Value.SessionStarted)
+                    {
+                        sessionOpen.Add(item.WorkerKey);
+                        continue;
+                    }
+                    if (stoppedAt == null && gaps[item.WorkerKey].Arrived(item.Value.Arrived) is string resumed) WriteWarning(resumed);
                     if (item.Value.Sample == null)
                     {
                         if (tracker != null && item.Value.Announce != null) tracker.Announce(item.Value.Announce, now);
@@ -164,10 +181,28 @@ namespace MemoryOps.Commands
                 }
 
                 // Stop conditions, checked on every item and every tick.
-                if (deadline.HasValue && now >= deadline.Value)
+                if (deadline.HasValue && now >= deadline.Value && stoppedAt == null)
                 {
                     WriteVerbose($"Duration of {Duration.TotalSeconds:0.###} s reached; stopping the sessions.");
+                    stoppedAt = now;
                     collector.StopAll();
+                }
+                // Silence is judged only with the queue empty: items still queued (a slow consumer downstream) arrived on
+                // time, and the detector has not seen them yet.
+                if (stoppedAt == null && collector.Pending == 0)
+                {
+                    foreach (var kv in gaps)
+                    {
+                        if (finished.Contains(kv.Key)) continue;
+                        string? begun = kv.Value.Check(now, out bool timedOut);
+                        if (timedOut)
+                        {
+                            WriteFailure(kv.Value.TimeoutError(now), kv.Key);
+                            finished.Add(kv.Key);
+                            collector.StopWorker(kv.Key);
+                        }
+                        else if (begun != null) WriteWarning(begun);
+                    }
                 }
                 foreach (var kv in trackers)
                 {
@@ -196,6 +231,22 @@ namespace MemoryOps.Commands
             progress.RecordType = ProgressRecordType.Completed;
             WriteProgress(progress);
 
+            if (stoppedAt.HasValue && !Stopping.IsCancellationRequested)
+            {
+                foreach (var target in Targets)
+                {
+                    int pid = target.ProcessId;
+                    // Failed, or had its samples and ended its session early: its silence since then is no gap.
+                    if (finished.Contains(pid)) continue;
+                    // The window closed while the session was still being opened (the worker was cancelled, which is no
+                    // error of its own): the target never answered, and returning nothing for it silently would read as "no data".
+                    if (!sessionOpen.Contains(pid) && !gaps[pid].Watching)
+                        WriteFailure(new MemoryOpsException(FailureKind.Timeout,
+                            $"Process {pid} did not open a diagnostic session within the {Duration.TotalSeconds:0.###} s window (is it stopped or frozen?): no sample was taken.", pid), pid);
+                    else if (gaps[pid].Close(stoppedAt.Value) is string tail) WriteWarning(tail);
+                }
+            }
+
             if (ListAvailable)
                 WriteObject(descriptors.Values.OrderBy(d => d.Source).ThenBy(d => d.Provider).ThenBy(d => d.Name, StringComparer.Ordinal), enumerateCollection: true);
         }
@@ -210,6 +261,9 @@ namespace MemoryOps.Commands
             public string? ClockSource;
             public DateTime Clock;
             public bool RoundEnd;
+            public bool SessionStarted;
+            /// <summary>When the worker thread received it, so a backlog on the pipeline thread is not mistaken for a silent target.</summary>
+            public readonly DateTime Arrived = DateTime.UtcNow;
         }
 
     }

@@ -70,6 +70,7 @@ namespace MemoryOps.Commands
         [Parameter(ParameterSetName = ByIdSet)]
         [Parameter(ParameterSetName = ByNameSet)]
         [SecondsToTimeSpan]
+        [ValidateTimeSpan(1, 86400, TooShort = "The walk forces a full GC in the target, which a shorter wait would waste.")]
         public TimeSpan Timeout { get; set; } = TimeSpan.FromMinutes(2);
 
         // The last graph taken, reused while the same source comes again (e.g. one delta per record from
@@ -77,13 +78,6 @@ namespace MemoryOps.Commands
         private string? cachedKey;
         private HeapSnapshot? cachedSnapshot;
         private RetentionAnalyzer? cachedAnalyzer;
-
-        protected override void BeginProcessing()
-        {
-            if (Timeout < TimeSpan.FromSeconds(1))
-                ThrowTerminatingError(new ErrorRecord(new ArgumentOutOfRangeException(nameof(Timeout), "-Timeout must be at least 1 second: the walk forces a full GC in the target, which must not be wasted."),
-                    "InvalidTimeout", ErrorCategory.InvalidArgument, Timeout));
-        }
 
         protected override void ProcessRecord()
         {

@@ -49,14 +49,8 @@ namespace MemoryOps.Commands
         [Parameter(ParameterSetName = ByIdSet)]
         [Parameter(ParameterSetName = ByNameSet)]
         [SecondsToTimeSpan]
+        [ValidateTimeSpan(1, 86400, TooShort = "The walk forces a full GC in the target, which a shorter wait would waste.")]
         public TimeSpan Timeout { get; set; } = TimeSpan.FromMinutes(2);
-
-        protected override void BeginProcessing()
-        {
-            if (Timeout < TimeSpan.FromSeconds(1))
-                ThrowTerminatingError(new ErrorRecord(new ArgumentOutOfRangeException(nameof(Timeout), "-Timeout must be at least 1 second: the walk forces a full GC in the target, which must not be wasted."),
-                    "InvalidTimeout", ErrorCategory.InvalidArgument, Timeout));
-        }
 
         protected override void ProcessRecord()
         {

@@ -45,6 +45,7 @@ namespace MemoryOps.Commands
         [Parameter(ParameterSetName = CounterSet)]
         [Parameter(ParameterSetName = BaselineSet)]
         [SecondsToTimeSpan]
+        [ValidateTimeSpan(0, MemoryRule.MaxForSeconds)]
         public TimeSpan For { get; set; }
 
         [Parameter(ParameterSetName = TypeSet)]

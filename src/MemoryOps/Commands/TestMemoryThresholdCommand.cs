@@ -38,6 +38,10 @@ namespace MemoryOps.Commands
         [Parameter(Mandatory = true, ParameterSetName = QuietSet)]
         public SwitchParameter Quiet { get; set; }
 
+        /// <summary>Let an input with nothing in it pass -Assert and -Quiet (by default a check that observed nothing fails).</summary>
+        [Parameter]
+        public SwitchParameter AllowNoObservations { get; set; }
+
         private ThresholdEvaluator evaluator = null!;
         private readonly List<ThresholdResult> violations = new List<ThresholdResult>();
         private int inputs;
@@ -92,12 +96,26 @@ namespace MemoryOps.Commands
                 foreach (var rule in evaluator.UnmatchedRules)
                     WriteWarning(evaluator.ExplainUnmatched(rule));
 
+            // An unattended check fed nothing (-Name matched no process upstream, a counter was misspelt, a collector
+            // failed) has checked nothing: passing it would report a healthy service that nobody looked at.
+            if (inputs == 0 && !AllowNoObservations)
+            {
+                var nothing = new MemoryOpsException(FailureKind.NoObservations,
+                    "Test-MemoryThreshold received nothing to check: no counter sample, GC record, snapshot or comparison reached it " +
+                    "(did -Name or -Counter match nothing upstream, or did the collector fail?). " +
+                    (Assert || Quiet ? "The check fails. " : "") + "Add -AllowNoObservations if an empty input is a pass.");
+                if (Assert) ThrowTerminatingError(ToErrorRecord(nothing, Rule));
+                WriteWarning(nothing.Message);
+                if (Quiet) { WriteObject(false); return; }
+            }
+
             if (Quiet) WriteObject(violations.Count == 0);
             else if (Assert && violations.Count > 0)
             {
-                string list = string.Join(Environment.NewLine, violations.Select(v => $"  [{v.Severity}] {v.Rule}: {Where(v)}{v.Message}"));
+                string list = string.Join(Environment.NewLine, violations.Select(v => $"  [{v.Severity}] {Display.Escape(v.Rule)}: {Where(v)}{Display.Escape(v.Message)}"));
                 var e = new MemoryThresholdException($"{violations.Count} memory rule violation(s):{Environment.NewLine}{list}", violations.ToArray());
-                ThrowTerminatingError(new ErrorRecord(e, "ThresholdViolated", ErrorCategory.LimitsExceeded, violations.ToArray()));
+                // ErrorDetails holds the message as made, line breaks and all: its parts are escaped already.
+                ThrowTerminatingError(new ErrorRecord(e, "ThresholdViolated", ErrorCategory.LimitsExceeded, violations.ToArray()) { ErrorDetails = new ErrorDetails(e.Message) });
             }
         }
 
@@ -112,9 +130,11 @@ namespace MemoryOps.Commands
             }
         }
 
+        // Rule and process names are escaped here as well as by WriteWarning: the -Assert list is one message of several
+        // lines, so it cannot be escaped whole, only part by part (Message is escaped when it is made).
         private static string Where(ThresholdResult r) =>
-            (r.Host.Length > 0 && !string.Equals(r.Host, Environment.MachineName, StringComparison.OrdinalIgnoreCase) ? r.Host + ": " : "") +
-            (r.ProcessId != 0 ? $"{r.ProcessName} ({r.ProcessId}) " : "");
+            (r.Host.Length > 0 && !string.Equals(r.Host, Environment.MachineName, StringComparison.OrdinalIgnoreCase) ? Display.Escape(r.Host) + ": " : "") +
+            (r.ProcessId != 0 ? $"{Display.Escape(r.ProcessName)} ({r.ProcessId}) " : "");
     }
 
     /// <summary>The error -Assert ends with; <see cref="Violations"/> holds the failed results.</summary>
