@@ -81,7 +81,7 @@ namespace MemoryOps.Engine.Tests
         public void A_threshold_message_about_a_hostile_type_cannot_forge_a_line()
         {
             var rule = new MemoryRule { Name = "evil", Kind = MemoryRuleKind.Type, TypeName = new[] { "Evil*" }, MaxCount = 1 };
-            var evaluator = new ThresholdEvaluator(new[] { rule }, _ => Array.Empty<MemoryBaselineStatistic>());
+            var evaluator = new ThresholdEvaluator(new[] { rule }, (_, _) => Array.Empty<MemoryBaselineStatistic>());
             var snapshot = new HeapSnapshot { ProcessId = 7, ProcessName = "svc\r\nFAKE" };
             snapshot.Types.Add(new HeapTypeStat { TypeName = "Evil\u001b]0;x\u0007\r\nPASS everything", Count = 5, TotalBytes = 120 });
             Assert.True(evaluator.TryObserve(snapshot, out var results));
