@@ -106,6 +106,7 @@ namespace MemoryOps
                     {
                         string full = SessionState.Path.GetUnresolvedProviderPathFromPSPath(path, out var provider, out _);
                         if (provider.Name != "FileSystem") throw new MemoryOpsException(FailureKind.InvalidInput, $"'{path}' is not a file-system path.", path);
+                        WriteDebug($"'{path}' is taken as written: {full}" + (literal ? " (-LiteralPath)." : WildcardPattern.ContainsWildcardCharacters(path) ? " (a file of that very name exists)." : "."));
                         if (Directory.Exists(full))
                             throw new MemoryOpsException(FailureKind.InvalidInput, $"'{full}' is a folder; give the path of a file.", full);
                         if (!File.Exists(full) && !IsLink(full))
@@ -115,6 +116,7 @@ namespace MemoryOps
                     else
                     {
                         resolved.AddRange(GetResolvedProviderPathFromPSPath(path, out var provider));
+                        WriteDebug($"'{path}' expands to {resolved.Count} path(s).");
                         if (provider.Name != "FileSystem") throw new MemoryOpsException(FailureKind.InvalidInput, $"'{path}' is not a file-system path.", path);
                         if (resolved.Count == 0) WriteVerbose($"No file matches '{path}'.");
                     }
@@ -144,6 +146,21 @@ namespace MemoryOps
         public new void WriteWarning(string text) => base.WriteWarning(Display.Escape(text));
 
         public new void WriteVerbose(string text) => base.WriteVerbose(Display.Escape(text));
+
+        public new void WriteDebug(string text) => base.WriteDebug(Display.Escape(text));
+
+        /// <summary>
+        /// The MemoryOps object an input stands for (itself, or rebuilt from its deserialized form), saying with -Debug
+        /// when it was rebuilt and which host it is taken to come from: the decision a fleet check's user debugs.
+        /// </summary>
+        protected object? ModelOf(PSObject input)
+        {
+            object? model = Rehydrator.ToModel(input);
+            if (model != null && !ReferenceEquals(model, input.BaseObject))
+                WriteDebug($"Rebuilt a deserialized {model.GetType().Name}" +
+                    (model.GetType().GetProperty("Host")?.GetValue(model) is string host ? $" from host '{host}'" : "") + ".");
+            return model;
+        }
 
         public new void WriteError(ErrorRecord record) => base.WriteError(Escaped(record));
 

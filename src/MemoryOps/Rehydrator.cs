@@ -58,7 +58,8 @@ namespace MemoryOps
         /// <summary>The MemoryOps type of a model object or of its deserialized form; null for anything else.</summary>
         public static Type? ModelTypeOf(PSObject p) => IsModelType(p.BaseObject.GetType()) ? p.BaseObject.GetType() : DeserializedModelType(p);
 
-        private static bool IsModelType(Type t) => t.Assembly == ModelAssembly && t.IsClass && t.IsPublic && t.Namespace == "MemoryOps";
+        // Dictionaries of the model (CounterTags) are values, rebuilt from their hashtable by the property holding them.
+        private static bool IsModelType(Type t) => t.Assembly == ModelAssembly && t.IsClass && t.IsPublic && t.Namespace == "MemoryOps" && !typeof(IDictionary).IsAssignableFrom(t);
 
         private static Type? DeserializedModelType(PSObject p)
         {
@@ -103,12 +104,6 @@ namespace MemoryOps
 
             if (target.IsAssignableFrom(inner.GetType()) && !(inner is PSCustomObject)) return inner;
 
-            if (IsModelType(target))
-            {
-                if (wrapped != null && DeserializedModelType(wrapped) == target) return Build(wrapped, target, nesting, path);
-                throw Lossy(path, $"it came home as {(inner is string ? "text" : inner.GetType().Name)}, not as a {target.Name}");
-            }
-
             // Dictionary<K, V> and its subclasses (CounterTags): they travel as hashtables.
             var dictionaryType = target.IsClass && typeof(IDictionary).IsAssignableFrom(target)
                 ? target.GetInterfaces().FirstOrDefault(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IDictionary<,>))
@@ -124,6 +119,13 @@ namespace MemoryOps
                     dictionary[Convert(pair.Key, args[0], null, nesting + 1, path)!] = Convert(pair.Value, args[1], null, nesting + 1, path + "[" + pair.Key + "]");
                 return dictionary;
             }
+
+            if (IsModelType(target))
+            {
+                if (wrapped != null && DeserializedModelType(wrapped) == target) return Build(wrapped, target, nesting, path);
+                throw Lossy(path, $"it came home as {(inner is string ? "text" : inner.GetType().Name)}, not as a {target.Name}");
+            }
+
 
             Type? element = target.IsArray ? target.GetElementType()
                 : target.IsGenericType && target.GetGenericTypeDefinition() == typeof(List<>) ? target.GetGenericArguments()[0] : null;

@@ -140,6 +140,13 @@ Describe 'Get-GcCounter' {
         $victim | Stop-TestTarget
     }
 
+    It 'refuses a misspelt System.Runtime counter at once, naming the one it probably meant' {
+        { Get-GcCounter -ProcessId $target.ProcessId -Counter gc-heap-sizee -ErrorAction Stop } |
+            Should -Throw -ErrorId 'InvalidInput,*' -ExpectedMessage "*Did you mean 'gc-heap-size'*"
+        # A counter far from every known name may be a newer runtime's: it is waited for, not refused.
+        { Get-GcCounter -ProcessId $target.ProcessId -Counter requests-per-second -Duration 1 -WarningAction SilentlyContinue -ErrorAction Stop } | Should -Not -Throw
+    }
+
     It 'takes plain seconds for -Interval and -Duration' {
         $samples = Get-GcCounter -ProcessId $target.ProcessId -Counter gc-heap-size -Interval 2 -MaxSamples 2
         $samples | Should -HaveCount 2

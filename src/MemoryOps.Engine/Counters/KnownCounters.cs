@@ -1,3 +1,6 @@
+using System;
+using System.Linq;
+
 namespace MemoryOps.Engine.Counters
 {
     /// <summary>
@@ -26,5 +29,36 @@ namespace MemoryOps.Engine.Counters
             "dotnet.timer.count", "dotnet.assembly.count", "dotnet.exceptions", "dotnet.process.cpu.count",
             "dotnet.process.cpu.time",
         };
+
+        /// <summary>
+        /// The known System.Runtime counter a name is a likely misspelling of: not one of them, and at most two
+        /// edits away from exactly one nearest (gc-heap-sizee → gc-heap-size). Null when the name is known, has
+        /// wildcards, or is far from every known name (a counter a newer runtime may add: wait for it).
+        /// </summary>
+        public static string? MisspellingOf(string name)
+        {
+            if (name.IndexOfAny(new[] { '*', '?', '[' }) >= 0) return null;
+            var all = SystemRuntimeEventCounters.Concat(SystemRuntimeMeterInstruments).ToArray();
+            if (all.Any(k => string.Equals(k, name, StringComparison.OrdinalIgnoreCase))) return null;
+            var nearest = all.Select(k => (Name: k, Distance: Distance(k.ToLowerInvariant(), name.ToLowerInvariant())))
+                             .Where(k => k.Distance <= 2).OrderBy(k => k.Distance).ToList();
+            return nearest.Count > 0 && (nearest.Count == 1 || nearest[0].Distance < nearest[1].Distance) ? nearest[0].Name : null;
+        }
+
+        // Levenshtein distance: a few dozen short names, so the plain dynamic programme is enough.
+        private static int Distance(string a, string b)
+        {
+            var previous = new int[b.Length + 1];
+            var current = new int[b.Length + 1];
+            for (int j = 0; j <= b.Length; j++) previous[j] = j;
+            for (int i = 1; i <= a.Length; i++)
+            {
+                current[0] = i;
+                for (int j = 1; j <= b.Length; j++)
+                    current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+                (previous, current) = (current, previous);
+            }
+            return previous[b.Length];
+        }
     }
 }

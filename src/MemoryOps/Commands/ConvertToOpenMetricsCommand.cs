@@ -33,7 +33,7 @@ namespace MemoryOps.Commands
         protected override void ProcessRecord()
         {
             object? input;
-            try { input = Rehydrator.ToModel(InputObject); }
+            try { input = ModelOf(InputObject); }
             catch (MemoryOpsException e) { WriteFailure(e, InputObject); return; }
             if (input == null || !book.Add(input))
                 WriteFailure(new MemoryOpsException(FailureKind.UnsupportedInput,

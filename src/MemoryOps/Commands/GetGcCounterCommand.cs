@@ -59,6 +59,16 @@ namespace MemoryOps.Commands
         // A provider that publishes nothing (misspelt, or not loaded yet) must not hang a one-shot read.
         private static readonly TimeSpan NothingArrivedGrace = TimeSpan.FromSeconds(10);
 
+        protected override void BeginProcessing()
+        {
+            // A misspelt System.Runtime counter is said at once, not as "published no counter" after 11 s.
+            if (Provider.Length == 1 && string.Equals(Provider[0], CounterSessionOptions.RuntimeProvider, StringComparison.OrdinalIgnoreCase))
+                foreach (var name in Counter ?? Array.Empty<string>())
+                    if (KnownCounters.MisspellingOf(name) is string meant)
+                        ThrowTerminatingError(ToErrorRecord(new MemoryOpsException(FailureKind.InvalidInput,
+                            $"System.Runtime publishes no counter '{name}'. Did you mean '{meant}'? (Get-GcCounter -ListAvailable lists them; give -Provider for another provider's counter.)", name)));
+        }
+
         protected override void ProcessRecord() => ResolveTargets();
 
         protected override void EndProcessing()

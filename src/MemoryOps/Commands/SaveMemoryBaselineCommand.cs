@@ -50,7 +50,7 @@ namespace MemoryOps.Commands
         protected override void ProcessRecord()
         {
             object? input;
-            try { input = Rehydrator.ToModel(InputObject); }
+            try { input = ModelOf(InputObject); }
             catch (MemoryOpsException e) { WriteFailure(e, InputObject); return; }
             switch (input)
             {
