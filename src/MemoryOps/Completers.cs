@@ -65,6 +65,10 @@ namespace MemoryOps
             try
             {
                 string? store = fakeBoundParameters != null && fakeBoundParameters.Contains("Store") ? fakeBoundParameters["Store"]?.ToString() : null;
+                store ??= MemoryOps.Engine.Baselines.BaselineStore.PathFromEnvironment();
+                // Relative to PowerShell's current location, as the cmdlets resolve it (completion runs on the session's thread).
+                var path = System.Management.Automation.Runspaces.Runspace.DefaultRunspace?.SessionStateProxy.Path;
+                if (store != null && path != null) store = path.GetUnresolvedProviderPathFromPSPath(store);
                 names = new MemoryOps.Engine.Baselines.BaselineStore(store).List();
             }
             catch (Exception) { return Array.Empty<CompletionResult>(); } // completion never throws at the user

@@ -2,6 +2,8 @@ using System;
 using System.Management.Automation;
 using System.Threading;
 using MemoryOps.Engine;
+using MemoryOps.Engine.Baselines;
+using MemoryOps.Engine.IO;
 
 namespace MemoryOps
 {
@@ -40,6 +42,8 @@ namespace MemoryOps
             FailureKind.InsufficientSpace => ErrorCategory.WriteError,
             FailureKind.BaselineNotFound => ErrorCategory.ObjectNotFound,
             FailureKind.UnsupportedInput => ErrorCategory.InvalidType,
+            FailureKind.UnsafeFile => ErrorCategory.SecurityError,
+            FailureKind.InputTooLarge => ErrorCategory.LimitsExceeded,
             _ => ErrorCategory.NotSpecified,
         };
 
@@ -74,6 +78,20 @@ namespace MemoryOps
                 throw;
             }
             return task.GetAwaiter().GetResult();
+        }
+
+        /// <summary>
+        /// The baseline store for -Store (or a rule's Store), else MEMORYOPS_BASELINE_STORE, else the per-user folder.
+        /// A relative path resolves against PowerShell's current location, as every other path parameter does (the
+        /// process's working folder is not changed by Set-Location).
+        /// </summary>
+        protected BaselineStore OpenBaselineStore(string? store, long? maximumInputSize = null)
+        {
+            string? given = string.IsNullOrEmpty(store) ? BaselineStore.PathFromEnvironment() : store;
+            return new BaselineStore(given == null ? null : GetUnresolvedProviderPathFromPSPath(given))
+            {
+                Limits = InputLimits.For(maximumInputSize, InputLimits.Default),
+            };
         }
 
         /// <summary>A non-terminating error: this input failed, the pipeline goes on with the others.</summary>

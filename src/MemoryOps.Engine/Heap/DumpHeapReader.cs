@@ -35,11 +35,13 @@ namespace MemoryOps.Engine.Heap
             IHeapGraphSink? graph = null)
         {
             string full = Path.GetFullPath(dumpPath);
-            if (!File.Exists(full)) throw new MemoryOpsException(FailureKind.InvalidInput, $"The dump '{full}' does not exist.", dumpPath);
             var clock = Stopwatch.StartNew();
 
             DataTarget target;
-            try { target = DataTarget.LoadDump(full); }
+            // Opened by us (a regular file only: a FIFO would hang the read, a device never ends) and handed to ClrMD,
+            // which reads it through this very handle, as LoadDump(path) would through its own.
+            var dump = IO.SafeFile.OpenRead(full, "dump", dumpPath);
+            try { target = DataTarget.LoadDump(full, dump, leaveOpen: false); }
             catch (Exception e) when (!(e is OutOfMemoryException))
             {
                 throw new MemoryOpsException(FailureKind.InvalidData, $"'{full}' is not a readable dump (truncated or corrupt?): {e.Message}", dumpPath, e);
@@ -108,6 +110,7 @@ namespace MemoryOps.Engine.Heap
                 dac = Directory.Exists(runtimePath) ? Path.Combine(runtimePath, DacFileName) : runtimePath;
                 if (!File.Exists(dac))
                     throw new MemoryOpsException(FailureKind.InvalidInput, $"No {DacFileName} at '{dac}'. -RuntimePath must be the runtime folder (e.g. /usr/share/dotnet/shared/Microsoft.NETCore.App/10.0.12) or the DAC file.", runtimePath);
+                IO.SafeFile.RequireRegularFile(dac, "DAC", runtimePath); // the runtime loads it by path: a FIFO would hang it
                 return dac;
             }
             string? dir = Path.GetDirectoryName(clr.ModuleInfo.FileName);
@@ -115,6 +118,7 @@ namespace MemoryOps.Engine.Heap
             if (dac == null || !File.Exists(dac))
                 throw new MemoryOpsException(FailureKind.InvalidInput,
                     $"'{full}' was taken with the runtime in '{dir}', which is not on this machine. Install that runtime version and give its folder to -RuntimePath.", dumpPath);
+            IO.SafeFile.RequireRegularFile(dac, "DAC", dumpPath); // a path named by the dump
             return dac;
         }
 

@@ -32,12 +32,20 @@ namespace MemoryOps.Engine.Retention
         {
             try
             {
-                using var target = DataTarget.LoadDump(Path.GetFullPath(dumpPath));
+                string full = Path.GetFullPath(dumpPath);
+                using var target = DataTarget.LoadDump(full, IO.SafeFile.OpenRead(full, "dump", dumpPath), leaveOpen: false);
+                // The names come from the dump: only regular files are kept (a FIFO named there would hang the read).
                 return target.EnumerateModules().Select(m => m.FileName)
-                    .Where(f => !string.IsNullOrEmpty(f) && f.EndsWith(".dll", StringComparison.OrdinalIgnoreCase) && File.Exists(f))
+                    .Where(f => !string.IsNullOrEmpty(f) && f.EndsWith(".dll", StringComparison.OrdinalIgnoreCase) && IsRegularFile(f))
                     .Distinct(StringComparer.Ordinal).ToList();
             }
             catch (Exception) { return new List<string>(); } // names are a bonus: the paths stand without them
+        }
+
+        private static bool IsRegularFile(string path)
+        {
+            try { return IO.UnixFile.Status(path, followLinks: true) is { Kind: IO.UnixFileKind.Regular }; }
+            catch (Exception) { return false; }
         }
 
         /// <summary>

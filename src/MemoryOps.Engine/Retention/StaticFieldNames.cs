@@ -7,6 +7,7 @@ using System.Reflection;
 using System.Reflection.Metadata;
 using System.Reflection.PortableExecutable;
 using MemoryOps.Engine.Heap;
+using MemoryOps.Engine.IO;
 
 namespace MemoryOps.Engine.Retention
 {
@@ -30,8 +31,10 @@ namespace MemoryOps.Engine.Retention
             {
                 try
                 {
-                    if (!File.Exists(path)) continue;
-                    using var pe = new PEReader(File.OpenRead(path));
+                    // A path named by a dump or a live process: a regular file only (a FIFO would hang the read).
+                    var file = SafeFile.TryOpenRead(path);
+                    if (file == null) continue;
+                    using var pe = new PEReader(file);
                     if (!pe.HasMetadata) continue;
                     var md = pe.GetMetadataReader();
                     var provider = new FieldTypeNames(md);
@@ -153,8 +156,9 @@ namespace MemoryOps.Engine.Retention
             {
                 try
                 {
-                    if (!File.Exists(path)) continue;
-                    using var pe = new PEReader(File.OpenRead(path));
+                    var file = SafeFile.TryOpenRead(path); // named by the dump: a regular file only
+                    if (file == null) continue;
+                    using var pe = new PEReader(file);
                     if (!pe.HasMetadata) continue;
                     var md = pe.GetMetadataReader();
                     var provider = new FullTypeNames(md);

@@ -3,6 +3,7 @@ using System.Linq;
 using System.Management.Automation;
 using MemoryOps.Engine;
 using MemoryOps.Engine.Baselines;
+using MemoryOps.Engine.IO;
 
 namespace MemoryOps.Commands
 {
@@ -35,10 +36,15 @@ namespace MemoryOps.Commands
         [Parameter(Mandatory = true, ParameterSetName = StatisticsSet)]
         public SwitchParameter Statistics { get; set; }
 
+        /// <summary>The most bytes one baseline file may hold once decompressed (256 MB by default); the limits on JSON values and name length grow with it.</summary>
+        [Parameter]
+        [ValidateRange(InputLimits.SmallestMaximumInputSize, InputLimits.LargestMaximumInputSize)]
+        public long MaximumInputSize { get; set; } = InputLimits.DefaultMaximumInputSize;
+
         protected override void ProcessRecord()
         {
             BaselineStore store;
-            try { store = new BaselineStore(Store == null ? null : GetUnresolvedProviderPathFromPSPath(Store)); }
+            try { store = OpenBaselineStore(Store, MaximumInputSize); }
             catch (MemoryOpsException e) { WriteFailure(e, Store); return; }
             WriteVerbose($"Baseline store: {store.Path}");
             var all = store.List();
@@ -56,7 +62,7 @@ namespace MemoryOps.Commands
                         else if (History) WriteObject(history, enumerateCollection: true);
                         else if (history.Count > 0) WriteObject(history[history.Count - 1]);
                     }
-                    catch (MemoryOpsException e) { WriteFailure(e, name); }
+                    catch (Exception e) when (e is MemoryOpsException || e is System.IO.IOException || e is UnauthorizedAccessException) { WriteFailure(e, name); }
                 }
             }
         }
