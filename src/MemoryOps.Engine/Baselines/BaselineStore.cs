@@ -199,14 +199,13 @@ namespace MemoryOps.Engine.Baselines
             // Never through a link: the store may be a folder others can write, and the docs promise a planted link is refused.
             using (var stream = SafeFile.OpenRead(file, What, file, followLinks: false))
             {
-                try { bytes = BoundedInput.ReadAll(stream, Limits, file, What, file); }
+                try { bytes = BoundedInput.ReadAll(stream, Limits, file, What, file, new JsonReaderOptions()); }
                 catch (Exception e) when (e is InvalidDataException || e is EndOfStreamException || e is IOException && !(e is FileNotFoundException))
                 {
                     throw Bad($"the gzip stream is truncated or corrupt ({e.Message.TrimEnd('.')})", e);
                 }
             }
             if (bytes.Length == 0) throw Bad("it is empty");
-            BoundedInput.CheckJson(bytes.Span, Limits, file, What, file);
             try
             {
                 using var doc = JsonDocument.Parse(bytes);

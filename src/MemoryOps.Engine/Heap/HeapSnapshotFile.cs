@@ -89,7 +89,7 @@ namespace MemoryOps.Engine.Heap
             {
                 try
                 {
-                    bytes = BoundedInput.ReadAll(file, limits, full, What, path);
+                    bytes = BoundedInput.ReadAll(file, limits, full, What, path, new JsonReaderOptions());
                 }
                 catch (Exception e) when (e is InvalidDataException || e is EndOfStreamException || e is IOException && !(e is FileNotFoundException))
                 {
@@ -98,7 +98,6 @@ namespace MemoryOps.Engine.Heap
             }
             if (bytes.Length == 0)
                 throw new MemoryOpsException(FailureKind.InvalidData, $"'{full}' is empty: it is not a snapshot.", path);
-            BoundedInput.CheckJson(bytes.Span, limits, full, What, path);
             try
             {
                 using var doc = JsonDocument.Parse(bytes);

@@ -56,7 +56,11 @@ namespace MemoryOps.Engine.IO
             : bytes >= 1L << 20 && bytes % (1L << 20) == 0 ? $"{bytes >> 20} MB"
             : bytes >= 1L << 10 && bytes % (1L << 10) == 0 ? $"{bytes >> 10} KB" : $"{bytes.ToString("N0", CultureInfo.InvariantCulture)} bytes";
 
-        internal string RaiseHint => $"If the file is genuine, raise the limit with -MaximumInputSize (now {Size(MaxBytes)}; e.g. -MaximumInputSize {Size(Math.Min(LargestMaximumInputSize, MaxBytes * 4))}).";
+        /// <summary>"256MB", as PowerShell writes it, so the hint can be pasted.</summary>
+        internal static string Literal(long bytes) => bytes % 1024 == 0 && bytes >= 1024 ? Size(bytes).Replace(" ", "") : bytes.ToString(CultureInfo.InvariantCulture);
+
+        internal string RaiseHint =>
+            $"If the file is genuine, raise the limit with -MaximumInputSize (now {Literal(MaxBytes)}; e.g. -MaximumInputSize {Literal(Math.Min(LargestMaximumInputSize, MaxBytes * 4))}), which raises the limits on size, JSON values and name length together.";
     }
 
     /// <summary>Reads a whole input file, decompressing gzip, and stops at the first limit it crosses.</summary>
@@ -66,81 +70,115 @@ namespace MemoryOps.Engine.IO
         /// The file's bytes (gunzipped when they start with the gzip magic: a renamed file still reads), never more
         /// than <see cref="InputLimits.MaxBytes"/>: a plain file larger than that (a 100 GB sparse file) is refused
         /// from its size without reading it; a gzip stream is refused as soon as it has produced that many bytes.
+        /// With <paramref name="json"/>, the JSON is checked as it arrives, so a name of a billion characters or a
+        /// flood of values is refused after the first few MB, not after the whole file is in memory (JSON that does
+        /// not parse is left for the real parser to report, with its line and byte).
         /// </summary>
-        public static ReadOnlyMemory<byte> ReadAll(FileStream file, InputLimits limits, string full, string what, object? target)
+        public static ReadOnlyMemory<byte> ReadAll(FileStream file, InputLimits limits, string full, string what, object? target, JsonReaderOptions? json)
         {
             long size = file.Length;
             int b1 = file.ReadByte(), b2 = file.ReadByte();
             file.Position = 0;
             bool gzip = b1 == 0x1f && b2 == 0x8b;
-            if (!gzip && size > limits.MaxBytes) throw TooLarge(full, what, target, limits, $"it holds {InputLimits.Size(size)}");
+            if (!gzip && size > limits.MaxBytes) throw TooLarge(full, what, target, limits, $"it holds {InputLimits.Size(size)}, more than the limit of {InputLimits.Size(limits.MaxBytes)}");
             long initial = gzip ? Math.Min(limits.MaxBytes, Math.Max(64 * 1024, size * 4)) : size;
+            var guard = json.HasValue ? new JsonGuard(limits, full, what, target, json.Value) : null;
             using var input = gzip ? new GZipStream(file, CompressionMode.Decompress, leaveOpen: true) : (Stream)file;
             var buffer = new MemoryStream((int)Math.Min(initial, limits.MaxBytes));
-            var chunk = ArrayPool<byte>.Shared.Rent(81920);
+            var chunk = ArrayPool<byte>.Shared.Rent(256 * 1024);
             try
             {
                 int n;
                 while ((n = input.Read(chunk, 0, chunk.Length)) > 0)
                 {
                     if (buffer.Length + n > limits.MaxBytes)
-                        throw TooLarge(full, what, target, limits, gzip ? $"it decompresses to more than {InputLimits.Size(limits.MaxBytes)}" : $"it grew past {InputLimits.Size(limits.MaxBytes)} while it was read");
+                        throw TooLarge(full, what, target, limits, gzip ? $"it decompresses to more than the limit of {InputLimits.Size(limits.MaxBytes)}" : $"it grew past the limit of {InputLimits.Size(limits.MaxBytes)} while it was read");
                     buffer.Write(chunk, 0, n);
+                    guard?.Advance(new ReadOnlySpan<byte>(buffer.GetBuffer(), 0, (int)buffer.Length), isFinalBlock: false);
                 }
             }
             finally { ArrayPool<byte>.Shared.Return(chunk); }
+            guard?.Advance(new ReadOnlySpan<byte>(buffer.GetBuffer(), 0, (int)buffer.Length), isFinalBlock: true);
             return new ReadOnlyMemory<byte>(buffer.GetBuffer(), 0, (int)buffer.Length);
         }
 
         /// <summary>
-        /// Walks JSON once without building anything and refuses it at the first value past the limits: too many
-        /// values, or a string or property name too long. JSON that does not parse is left for the real parser to
-        /// report (with its line and byte).
+        /// Walks the JSON read so far without building anything, resuming where the last complete token ended, and
+        /// refuses it at the first value past the limits: too many values, or a string, property name or number too
+        /// long. A token still incomplete after more bytes than the longest allowed one is refused at once, so a
+        /// billion-character name costs a few hundred KB of reading, not a gigabyte.
         /// </summary>
-        public static void CheckJson(ReadOnlySpan<byte> json, InputLimits limits, string full, string what, object? target, JsonReaderOptions options = default)
+        private sealed class JsonGuard
         {
-            var reader = new Utf8JsonReader(json, options);
-            long values = 0;
-            char[]? scratch = null;
-            try
+            private readonly InputLimits limits;
+            private readonly string full, what;
+            private readonly object? target;
+            private readonly long maxTokenBytes;
+            private JsonReaderState state;
+            private long consumed, values;
+            private bool done;
+            private char[]? scratch;
+
+            public JsonGuard(InputLimits limits, string full, string what, object? target, JsonReaderOptions options)
             {
-                while (reader.Read())
-                {
-                    switch (reader.TokenType)
-                    {
-                        case JsonTokenType.PropertyName:
-                        case JsonTokenType.String:
-                            if (reader.TokenType == JsonTokenType.String) values++;
-                            if (reader.ValueSpan.Length > limits.MaxNameLength)
-                            {
-                                long chars = CharacterCount(ref reader, limits.MaxNameLength, ref scratch);
-                                if (chars > limits.MaxNameLength)
-                                    throw TooLarge(full, what, target, limits,
-                                        $"it holds a name of {(chars == long.MaxValue ? $"more than {limits.MaxNameLength:N0}" : chars.ToString("N0", CultureInfo.InvariantCulture))} characters at byte {reader.TokenStartIndex:N0}, past the limit of {limits.MaxNameLength:N0} (real type names are at most a few thousand)");
-                            }
-                            break;
-                        case JsonTokenType.StartObject:
-                        case JsonTokenType.StartArray:
-                        case JsonTokenType.Number:
-                        case JsonTokenType.True:
-                        case JsonTokenType.False:
-                        case JsonTokenType.Null:
-                            values++;
-                            break;
-                    }
-                    if (values > limits.MaxValues)
-                        throw TooLarge(full, what, target, limits,
-                            $"it holds more than {limits.MaxValues:N0} JSON values (the limit; a snapshot of a real heap holds about 4 per heap type, some 400,000 for 100,000 types)");
-                }
+                (this.limits, this.full, this.what, this.target) = (limits, full, what, target);
+                state = new JsonReaderState(options);
+                // An escaped character (\uXXXX) is 6 bytes: no allowed token is longer than this.
+                maxTokenBytes = 6L * limits.MaxNameLength + 64;
             }
-            catch (JsonException) { } // the real parser reports it, with its position
+
+            public void Advance(ReadOnlySpan<byte> all, bool isFinalBlock)
+            {
+                if (done) return;
+                var pending = all.Slice((int)consumed);
+                var reader = new Utf8JsonReader(pending, isFinalBlock, state);
+                try
+                {
+                    while (reader.Read())
+                    {
+                        switch (reader.TokenType)
+                        {
+                            case JsonTokenType.PropertyName:
+                            case JsonTokenType.String:
+                            case JsonTokenType.Number:
+                                if (reader.TokenType != JsonTokenType.PropertyName) values++;
+                                if (reader.ValueSpan.Length > limits.MaxNameLength)
+                                {
+                                    long chars = CharacterCount(ref reader, limits.MaxNameLength, ref scratch);
+                                    if (chars > limits.MaxNameLength)
+                                        throw TooLong(consumed + reader.TokenStartIndex, chars == long.MaxValue ? null : chars);
+                                }
+                                break;
+                            case JsonTokenType.StartObject:
+                            case JsonTokenType.StartArray:
+                            case JsonTokenType.True:
+                            case JsonTokenType.False:
+                            case JsonTokenType.Null:
+                                values++;
+                                break;
+                        }
+                        if (values > limits.MaxValues)
+                            throw TooLarge(full, what, target, limits,
+                                $"it holds more than {limits.MaxValues:N0} JSON values, the limit (a snapshot of a real heap holds about 4 per heap type: some 400,000 for 100,000 types)");
+                    }
+                }
+                catch (JsonException) { done = true; return; } // not JSON: the real parser says where
+                consumed += reader.BytesConsumed;
+                state = reader.CurrentState;
+                if (isFinalBlock) done = true;
+                else if (all.Length - consumed > maxTokenBytes) throw TooLong(consumed, null);
+            }
+
+            private MemoryOpsException TooLong(long at, long? chars) =>
+                TooLarge(full, what, target, limits,
+                    $"it holds a string, name or number of {(chars.HasValue ? chars.Value.ToString("N0", CultureInfo.InvariantCulture) : $"more than {limits.MaxNameLength:N0}")} characters at byte {at:N0}, past the limit of {limits.MaxNameLength:N0} (real type names are at most a few thousand)");
         }
 
         /// <summary>The string's length in characters once unescaped; long.MaxValue when it is surely past <paramref name="limit"/>.</summary>
         private static long CharacterCount(ref Utf8JsonReader reader, int limit, ref char[]? scratch)
         {
             var raw = reader.ValueSpan;
-            if (!reader.ValueIsEscaped) return Encoding.UTF8.GetCharCount(raw);
+            if (reader.TokenType == JsonTokenType.Number || !reader.ValueIsEscaped) return Encoding.UTF8.GetCharCount(raw);
             // An escape (\uXXXX) is at most 6 bytes for one character: past 6 × limit bytes it is surely too long.
             if (raw.Length / 6 > limit) return long.MaxValue;
             if (scratch == null || scratch.Length < raw.Length) scratch = new char[raw.Length];

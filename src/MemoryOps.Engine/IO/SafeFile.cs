@@ -115,7 +115,11 @@ namespace MemoryOps.Engine.IO
             while (missing.Count > 0)
             {
                 string dir = missing.Pop();
-                try { Directory.CreateDirectory(dir, OwnerOnly); }
+                try
+                {
+                    if (OperatingSystem.IsWindows()) Directory.CreateDirectory(dir);
+                    else Directory.CreateDirectory(dir, OwnerOnly);
+                }
                 catch (IOException) when (Directory.Exists(dir)) { } // created by someone else meanwhile
             }
         }

@@ -28,9 +28,8 @@ namespace MemoryOps.Engine.Rules
         {
             string full = Path.GetFullPath(path);
             limits ??= InputLimits.Policy;
-            ReadOnlyMemory<byte> bytes = ReadPolicyBytes(full, limits, path);
+            ReadOnlyMemory<byte> bytes = ReadPolicyBytes(full, limits, path, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
             if (bytes.Length == 0) throw new MemoryOpsException(FailureKind.InvalidData, $"The policy file '{full}' is empty.", path);
-            BoundedInput.CheckJson(bytes.Span, limits, full, "policy file", path, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
             object? data;
             try
             {
@@ -48,10 +47,10 @@ namespace MemoryOps.Engine.Rules
         /// A policy file's bytes: a regular file only (a FIFO would hang the read, /dev/zero never ends), at most
         /// <see cref="InputLimits.MaxBytes"/> of them. Used for .json and .psd1 policies alike.
         /// </summary>
-        public static ReadOnlyMemory<byte> ReadPolicyBytes(string full, InputLimits limits, object? target)
+        public static ReadOnlyMemory<byte> ReadPolicyBytes(string full, InputLimits limits, object? target, JsonReaderOptions? json = null)
         {
             using var file = SafeFile.OpenRead(full, "policy file", target);
-            return BoundedInput.ReadAll(file, limits, full, "policy file", target);
+            return BoundedInput.ReadAll(file, limits, full, "policy file", target, json);
         }
 
         /// <summary>Rules from parsed policy data (dictionaries, arrays, strings, numbers); <paramref name="file"/> is named in errors.</summary>
