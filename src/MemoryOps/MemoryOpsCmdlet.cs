@@ -90,7 +90,7 @@ namespace MemoryOps
             string? given = string.IsNullOrEmpty(store) ? BaselineStore.PathFromEnvironment() : store;
             return new BaselineStore(given == null ? null : GetUnresolvedProviderPathFromPSPath(given))
             {
-                Limits = InputLimits.For(maximumInputSize, InputLimits.Default),
+                Limits = InputLimits.For(maximumInputSize, InputLimits.Baseline),
             };
         }
 

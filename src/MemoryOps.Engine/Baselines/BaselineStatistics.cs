@@ -31,57 +31,71 @@ namespace MemoryOps.Engine.Baselines
             var snapshots = history.Where(e => e.Snapshot != null).ToList();
             int n = snapshots.Count;
             var byType = new Dictionary<string, TypeSums>(StringComparer.Ordinal);
-            var byEntry = new List<Dictionary<string, (long Count, long Bytes)>>(n);
+            // Each entry's rows, merged by type (a type listed twice in one snapshot counts once, summed), kept compact
+            // for the second pass.
+            var byEntry = new List<(TypeSums Type, long Count, long Bytes)[]>(n);
+            var merged = new Dictionary<string, (long Count, long Bytes)>(StringComparer.Ordinal);
             foreach (var e in snapshots)
             {
-                var rows = new Dictionary<string, (long Count, long Bytes)>(StringComparer.Ordinal);
+                merged.Clear();
                 foreach (var t in e.Snapshot!.Types)
                 {
                     if (t.IsFree) continue;
-                    rows.TryGetValue(t.TypeName, out var v);
-                    rows[t.TypeName] = (v.Count + t.Count, v.Bytes + t.TotalBytes);
+                    merged.TryGetValue(t.TypeName, out var v);
+                    merged[t.TypeName] = (v.Count + t.Count, v.Bytes + t.TotalBytes);
                 }
-                byEntry.Add(rows);
-                foreach (var (name, v) in rows)
+                var rows = new (TypeSums, long, long)[merged.Count];
+                int i = 0;
+                foreach (var (name, v) in merged)
                 {
-                    if (!byType.TryGetValue(name, out var sums)) byType[name] = sums = new TypeSums();
+                    if (!byType.TryGetValue(name, out var sums)) byType[name] = sums = new TypeSums(name);
                     sums.Present++;
                     sums.Count.Add(v.Count);
                     sums.Bytes.Add(v.Bytes);
+                    rows[i++] = (sums, v.Count, v.Bytes);
                 }
+                byEntry.Add(rows);
             }
             // Second pass for the spread: squared distances from the mean, again only over the entries that have the type.
             foreach (var rows in byEntry)
-                foreach (var (name, v) in rows)
+                foreach (var (sums, count, bytes) in rows)
                 {
-                    var sums = byType[name];
-                    sums.Count.AddSquare(v.Count, n);
-                    sums.Bytes.AddSquare(v.Bytes, n);
+                    sums.Count.AddSquare(count, n);
+                    sums.Bytes.AddSquare(bytes, n);
                 }
+            byEntry.Clear();
             DateTime first = n == 0 ? default : snapshots.Min(e => e.Timestamp), last = n == 0 ? default : snapshots.Max(e => e.Timestamp);
-            var typeRows = new List<MemoryBaselineStatistic>(byType.Count * 2);
-            foreach (var (type, sums) in byType)
+            // Largest types first (by mean bytes, then by name), each type's bytes row before its count row.
+            var types = byType.Values.ToArray();
+            byType.Clear();
+            Array.Sort(types, (a, b) =>
             {
-                typeRows.Add(sums.Bytes.Describe(baseline, BaselineStatisticKind.TypeBytes, type, "bytes", n, sums.Present, first, last));
-                typeRows.Add(sums.Count.Describe(baseline, BaselineStatisticKind.TypeCount, type, "count", n, sums.Present, first, last));
+                int c = b.Bytes.Mean(n).CompareTo(a.Bytes.Mean(n));
+                return c != 0 ? c : string.CompareOrdinal(a.Name, b.Name);
+            });
+            foreach (var t in types)
+            {
+                result.Add(t.Bytes.Describe(baseline, BaselineStatisticKind.TypeBytes, t.Name, "bytes", n, t.Present, first, last));
+                result.Add(t.Count.Describe(baseline, BaselineStatisticKind.TypeCount, t.Name, "count", n, t.Present, first, last));
             }
-            // Largest types first, each type's bytes row before its count row.
-            var meanBytes = typeRows.Where(r => r.Kind == BaselineStatisticKind.TypeBytes).ToDictionary(r => r.Name, r => r.Mean, StringComparer.Ordinal);
-            result.AddRange(typeRows.OrderByDescending(r => meanBytes[r.Name]).ThenBy(r => r.Name, StringComparer.Ordinal).ThenBy(r => r.Kind == BaselineStatisticKind.TypeCount));
             return result;
         }
 
         private sealed class TypeSums
         {
+            public TypeSums(string name) => Name = name;
+            public readonly string Name;
             public int Present;
-            public readonly Series Count = new Series(), Bytes = new Series();
+            public Series Count = Series.Empty, Bytes = Series.Empty;
         }
 
         /// <summary>Sums over the entries that have a value; the other entries count as zeros.</summary>
-        private sealed class Series
+        private struct Series
         {
-            private double sum, squares;
-            private double min = double.PositiveInfinity, max = double.NegativeInfinity;
+            public static Series Empty => new Series { min = double.PositiveInfinity, max = double.NegativeInfinity };
+            private double sum, squares, min, max;
+
+            public readonly double Mean(int n) => n == 0 ? 0 : sum / n;
 
             public void Add(double v)
             {

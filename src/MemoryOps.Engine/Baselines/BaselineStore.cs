@@ -32,7 +32,7 @@ namespace MemoryOps.Engine.Baselines
         public TimeSpan LockTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
         /// <summary>How much one baseline file may hold (decompressed bytes, JSON values, name length).</summary>
-        public InputLimits Limits { get; set; } = InputLimits.Default;
+        public InputLimits Limits { get; set; } = InputLimits.Baseline;
 
         /// <summary>
         /// A store at <paramref name="path"/>, else at <see cref="DefaultPath"/>. A relative path resolves against the

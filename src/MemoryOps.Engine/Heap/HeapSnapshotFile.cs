@@ -83,7 +83,7 @@ namespace MemoryOps.Engine.Heap
         {
             const string What = "snapshot file";
             string full = Path.GetFullPath(path);
-            limits ??= InputLimits.Default;
+            limits ??= InputLimits.Snapshot;
             ReadOnlyMemory<byte> bytes;
             using (var file = SafeFile.OpenRead(full, What, path))
             {

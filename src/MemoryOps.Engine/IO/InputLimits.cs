@@ -18,17 +18,21 @@ namespace MemoryOps.Engine.IO
     /// </summary>
     public sealed class InputLimits
     {
-        /// <summary>Snapshots and baselines: 256 MB of JSON, 16.7 M values, names of 65,536 characters.</summary>
-        public const long DefaultMaximumInputSize = 256L * 1024 * 1024;
+        /// <summary>Snapshot files: 64 MB of JSON (a real heap of 100,000 types is about 15 MB), 2 M values, names of 16,384 characters.</summary>
+        public const long DefaultSnapshotMaximumInputSize = 64L * 1024 * 1024;
+        /// <summary>Baseline files hold a history of snapshots (30 by default): 256 MB, 8 M values, names of 65,536 characters.</summary>
+        public const long DefaultBaselineMaximumInputSize = 256L * 1024 * 1024;
         /// <summary>Policy files: PowerShell's parser needs far more memory per byte than JSON does, and a policy is a few KB.</summary>
         public const long DefaultPolicyMaximumInputSize = 4L * 1024 * 1024;
         public const long SmallestMaximumInputSize = 1024;
         /// <summary>The largest array .NET allocates (Array.MaxLength): the decompressed bytes are held in one.</summary>
         public const long LargestMaximumInputSize = 2_147_483_591;
-        public const int BytesPerValue = 16;
+        /// <summary>Real snapshot JSON spends 20 to 40 bytes per value; a flood of "0," spends 2.</summary>
+        public const int BytesPerValue = 32;
         public const int BytesPerNameCharacter = 4096;
 
-        public static InputLimits Default { get; } = new InputLimits(DefaultMaximumInputSize);
+        public static InputLimits Snapshot { get; } = new InputLimits(DefaultSnapshotMaximumInputSize);
+        public static InputLimits Baseline { get; } = new InputLimits(DefaultBaselineMaximumInputSize);
         public static InputLimits Policy { get; } = new InputLimits(DefaultPolicyMaximumInputSize);
 
         public InputLimits(long maximumInputSize)
@@ -42,7 +46,7 @@ namespace MemoryOps.Engine.IO
         /// <summary>The most bytes a file may hold once decompressed.</summary>
         public long MaxBytes { get; }
 
-        /// <summary>The most JSON values (numbers, strings, objects, arrays, ...) in one file: one per 16 bytes of <see cref="MaxBytes"/>.</summary>
+        /// <summary>The most JSON values (numbers, strings, objects, arrays, ...) in one file: one per 32 bytes of <see cref="MaxBytes"/>.</summary>
         public long MaxValues => Math.Max(1024, MaxBytes / BytesPerValue);
 
         /// <summary>The longest name (any JSON string or property name), in characters: one per 4 KB of <see cref="MaxBytes"/>, at least 4096.</summary>
@@ -81,25 +85,67 @@ namespace MemoryOps.Engine.IO
             file.Position = 0;
             bool gzip = b1 == 0x1f && b2 == 0x8b;
             if (!gzip && size > limits.MaxBytes) throw TooLarge(full, what, target, limits, $"it holds {InputLimits.Size(size)}, more than the limit of {InputLimits.Size(limits.MaxBytes)}");
-            long initial = gzip ? Math.Min(limits.MaxBytes, Math.Max(64 * 1024, size * 4)) : size;
             var guard = json.HasValue ? new JsonGuard(limits, full, what, target, json.Value) : null;
             using var input = gzip ? new GZipStream(file, CompressionMode.Decompress, leaveOpen: true) : (Stream)file;
-            var buffer = new MemoryStream((int)Math.Min(initial, limits.MaxBytes));
-            var chunk = ArrayPool<byte>.Shared.Rent(256 * 1024);
-            try
+
+            // Read into 1 MB segments rather than one doubling buffer: a hostile stream refused at the limit has cost
+            // the limit, not 1.75 times it; the one contiguous copy JsonDocument needs is made only for accepted input.
+            var first = new Segment(new byte[(int)Math.Min(limits.MaxBytes, gzip ? 64 * 1024 : Math.Max(1, size))], 0);
+            var last = first;
+            long total = 0;
+            while (true)
             {
-                int n;
-                while ((n = input.Read(chunk, 0, chunk.Length)) > 0)
+                if (last.Length == last.Buffer.Length)
                 {
-                    if (buffer.Length + n > limits.MaxBytes)
-                        throw TooLarge(full, what, target, limits, gzip ? $"it decompresses to more than the limit of {InputLimits.Size(limits.MaxBytes)}" : $"it grew past the limit of {InputLimits.Size(limits.MaxBytes)} while it was read");
-                    buffer.Write(chunk, 0, n);
-                    guard?.Advance(new ReadOnlySpan<byte>(buffer.GetBuffer(), 0, (int)buffer.Length), isFinalBlock: false);
+                    if (total >= limits.MaxBytes && input.ReadByte() < 0) break; // exactly at the limit and done
+                    if (total >= limits.MaxBytes) throw Past(gzip, full, what, target, limits);
+                    // A plain file read to its size needs only a small segment to see its end (or that it grew).
+                    last = last.Append(new byte[(int)Math.Min(gzip || total < size ? SegmentBytes : 4096, limits.MaxBytes - total + 1)]);
                 }
+                int n = input.Read(last.Buffer, last.Length, last.Buffer.Length - last.Length);
+                if (n == 0) break;
+                last.Commit(n);
+                total += n;
+                if (total > limits.MaxBytes) throw Past(gzip, full, what, target, limits);
+                guard?.Advance(new ReadOnlySequence<byte>(first, 0, last, last.Length), isFinalBlock: false);
             }
-            finally { ArrayPool<byte>.Shared.Return(chunk); }
-            guard?.Advance(new ReadOnlySpan<byte>(buffer.GetBuffer(), 0, (int)buffer.Length), isFinalBlock: true);
-            return new ReadOnlyMemory<byte>(buffer.GetBuffer(), 0, (int)buffer.Length);
+            guard?.Advance(new ReadOnlySequence<byte>(first, 0, last, last.Length), isFinalBlock: true);
+            if (ReferenceEquals(first, last)) return new ReadOnlyMemory<byte>(first.Buffer, 0, first.Length);
+            var whole = new byte[total];
+            new ReadOnlySequence<byte>(first, 0, last, last.Length).CopyTo(whole);
+            return whole;
+        }
+
+        private const int SegmentBytes = 1024 * 1024;
+
+        private static MemoryOpsException Past(bool gzip, string full, string what, object? target, InputLimits limits) =>
+            TooLarge(full, what, target, limits, gzip ? $"it decompresses to more than the limit of {InputLimits.Size(limits.MaxBytes)}"
+                                                      : $"it grew past the limit of {InputLimits.Size(limits.MaxBytes)} while it was read");
+
+        private sealed class Segment : ReadOnlySequenceSegment<byte>
+        {
+            public Segment(byte[] buffer, long runningIndex)
+            {
+                Buffer = buffer;
+                RunningIndex = runningIndex;
+                Memory = ReadOnlyMemory<byte>.Empty;
+            }
+
+            public byte[] Buffer { get; }
+            public int Length { get; private set; }
+
+            public void Commit(int n)
+            {
+                Length += n;
+                Memory = new ReadOnlyMemory<byte>(Buffer, 0, Length);
+            }
+
+            public Segment Append(byte[] buffer)
+            {
+                var next = new Segment(buffer, RunningIndex + Length);
+                Next = next;
+                return next;
+            }
         }
 
         /// <summary>
@@ -117,7 +163,6 @@ namespace MemoryOps.Engine.IO
             private JsonReaderState state;
             private long consumed, values;
             private bool done;
-            private char[]? scratch;
 
             public JsonGuard(InputLimits limits, string full, string what, object? target, JsonReaderOptions options)
             {
@@ -127,11 +172,10 @@ namespace MemoryOps.Engine.IO
                 maxTokenBytes = 6L * limits.MaxNameLength + 64;
             }
 
-            public void Advance(ReadOnlySpan<byte> all, bool isFinalBlock)
+            public void Advance(ReadOnlySequence<byte> all, bool isFinalBlock)
             {
                 if (done) return;
-                var pending = all.Slice((int)consumed);
-                var reader = new Utf8JsonReader(pending, isFinalBlock, state);
+                var reader = new Utf8JsonReader(all.Slice(consumed), isFinalBlock, state);
                 try
                 {
                     while (reader.Read())
@@ -142,9 +186,10 @@ namespace MemoryOps.Engine.IO
                             case JsonTokenType.String:
                             case JsonTokenType.Number:
                                 if (reader.TokenType != JsonTokenType.PropertyName) values++;
-                                if (reader.ValueSpan.Length > limits.MaxNameLength)
+                                long raw = reader.HasValueSequence ? reader.ValueSequence.Length : reader.ValueSpan.Length;
+                                if (raw > limits.MaxNameLength)
                                 {
-                                    long chars = CharacterCount(ref reader, limits.MaxNameLength, ref scratch);
+                                    long chars = CharacterCount(ref reader, raw, limits.MaxNameLength);
                                     if (chars > limits.MaxNameLength)
                                         throw TooLong(consumed + reader.TokenStartIndex, chars == long.MaxValue ? null : chars);
                                 }
@@ -174,15 +219,28 @@ namespace MemoryOps.Engine.IO
                     $"it holds a string, name or number of {(chars.HasValue ? chars.Value.ToString("N0", CultureInfo.InvariantCulture) : $"more than {limits.MaxNameLength:N0}")} characters at byte {at:N0}, past the limit of {limits.MaxNameLength:N0} (real type names are at most a few thousand)");
         }
 
-        /// <summary>The string's length in characters once unescaped; long.MaxValue when it is surely past <paramref name="limit"/>.</summary>
-        private static long CharacterCount(ref Utf8JsonReader reader, int limit, ref char[]? scratch)
+        /// <summary>The token's length in characters once unescaped; long.MaxValue when it is surely past <paramref name="limit"/>.</summary>
+        private static long CharacterCount(ref Utf8JsonReader reader, long raw, int limit)
         {
-            var raw = reader.ValueSpan;
-            if (reader.TokenType == JsonTokenType.Number || !reader.ValueIsEscaped) return Encoding.UTF8.GetCharCount(raw);
             // An escape (\uXXXX) is at most 6 bytes for one character: past 6 × limit bytes it is surely too long.
-            if (raw.Length / 6 > limit) return long.MaxValue;
-            if (scratch == null || scratch.Length < raw.Length) scratch = new char[raw.Length];
-            return reader.CopyString(scratch);
+            if (reader.ValueIsEscaped && raw / 6 > limit) return long.MaxValue;
+            if (reader.TokenType == JsonTokenType.String || reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueIsEscaped)
+                {
+                    var chars = ArrayPool<char>.Shared.Rent((int)raw);
+                    try { return reader.CopyString(chars); }
+                    finally { ArrayPool<char>.Shared.Return(chars); }
+                }
+            }
+            if (!reader.HasValueSequence) return Encoding.UTF8.GetCharCount(reader.ValueSpan);
+            var bytes = ArrayPool<byte>.Shared.Rent((int)raw);
+            try
+            {
+                reader.ValueSequence.CopyTo(bytes);
+                return Encoding.UTF8.GetCharCount(bytes, 0, (int)raw);
+            }
+            finally { ArrayPool<byte>.Shared.Return(bytes); }
         }
 
         private static MemoryOpsException TooLarge(string full, string what, object? target, InputLimits limits, string which) =>

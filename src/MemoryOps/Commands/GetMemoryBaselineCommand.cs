@@ -39,7 +39,7 @@ namespace MemoryOps.Commands
         /// <summary>The most bytes one baseline file may hold once decompressed (256 MB by default); the limits on JSON values and name length grow with it.</summary>
         [Parameter]
         [ValidateRange(InputLimits.SmallestMaximumInputSize, InputLimits.LargestMaximumInputSize)]
-        public long MaximumInputSize { get; set; } = InputLimits.DefaultMaximumInputSize;
+        public long MaximumInputSize { get; set; } = InputLimits.DefaultBaselineMaximumInputSize;
 
         protected override void ProcessRecord()
         {

@@ -15,10 +15,10 @@ namespace MemoryOps.Commands
         [ValidateNotNullOrEmpty]
         public string[] Path { get; set; } = System.Array.Empty<string>();
 
-        /// <summary>The most bytes one snapshot file may hold once decompressed (256 MB by default); the limits on JSON values and name length grow with it.</summary>
+        /// <summary>The most bytes one snapshot file may hold once decompressed (64 MB by default); the limits on JSON values and name length grow with it.</summary>
         [Parameter]
         [ValidateRange(InputLimits.SmallestMaximumInputSize, InputLimits.LargestMaximumInputSize)]
-        public long MaximumInputSize { get; set; } = InputLimits.DefaultMaximumInputSize;
+        public long MaximumInputSize { get; set; } = InputLimits.DefaultSnapshotMaximumInputSize;
 
         protected override void ProcessRecord()
         {

@@ -42,7 +42,7 @@ namespace MemoryOps.Commands
         /// <summary>The most bytes the baseline's history may hold when it is read before appending once decompressed (256 MB by default); the limits on JSON values and name length grow with it.</summary>
         [Parameter]
         [ValidateRange(InputLimits.SmallestMaximumInputSize, InputLimits.LargestMaximumInputSize)]
-        public long MaximumInputSize { get; set; } = InputLimits.DefaultMaximumInputSize;
+        public long MaximumInputSize { get; set; } = InputLimits.DefaultBaselineMaximumInputSize;
 
         private readonly List<MemoryBaselineEntry> entries = new List<MemoryBaselineEntry>();
         private readonly List<CounterSample> samples = new List<CounterSample>();

@@ -41,7 +41,7 @@ namespace MemoryOps.Commands
         /// <summary>The most bytes one baseline file that a rule names may hold once decompressed (256 MB by default); the limits on JSON values and name length grow with it.</summary>
         [Parameter]
         [ValidateRange(InputLimits.SmallestMaximumInputSize, InputLimits.LargestMaximumInputSize)]
-        public long MaximumInputSize { get; set; } = InputLimits.DefaultMaximumInputSize;
+        public long MaximumInputSize { get; set; } = InputLimits.DefaultBaselineMaximumInputSize;
 
         private ThresholdEvaluator evaluator = null!;
         private readonly List<ThresholdResult> violations = new List<ThresholdResult>();
