@@ -86,7 +86,7 @@ namespace MemoryOps.Engine.Dumps
                 write.GetAwaiter().GetResult();
                 if (!File.Exists(temp))
                     throw new MemoryOpsException(FailureKind.SessionFailed, $"Process {target.ProcessId} reported success but wrote no dump at '{temp}'.", path);
-                if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                SafeFile.RestrictToOwner(temp, path);
                 SafeFile.CheckReplaceable(path, overwrite, path); // what is at the path may have changed during the dump
                 File.Move(temp, path, overwrite);
             }

@@ -80,6 +80,23 @@ namespace MemoryOps.Engine.IO
         }
 
         /// <summary>
+        /// Makes a file we wrote owner-only (0600) through a handle opened without following a link: chmod by path
+        /// would follow a link swapped in for the file and change the mode of whatever it points at.
+        /// </summary>
+        public static void RestrictToOwner(string path, object? target)
+        {
+            using var handle = UnixFile.Open(path, UnixFile.O_RDONLY | UnixFile.O_NONBLOCK | UnixFile.O_NOFOLLOW, 0, out int errno);
+            if (handle.IsInvalid)
+            {
+                if (errno == UnixFile.ELOOP) throw NotRegular(path, "file", UnixFileKind.SymbolicLink, target);
+                throw UnixFile.ErrorOf(errno, path);
+            }
+            var status = UnixFile.Status(handle, path);
+            if (status.Kind != UnixFileKind.Regular) throw NotRegular(path, "file", status.Kind, target);
+            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(handle, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
+        /// <summary>
         /// Checks that an output path may be replaced: nothing there, a regular file (only with <paramref name="overwrite"/>),
         /// or a symbolic link (replaced as a link; its target is never written). A folder, a FIFO, a device or a socket
         /// is refused even with -Force: renaming over /dev/null as root would destroy it.
