@@ -67,8 +67,11 @@ namespace MemoryOps
                 string? store = fakeBoundParameters != null && fakeBoundParameters.Contains("Store") ? fakeBoundParameters["Store"]?.ToString() : null;
                 store ??= MemoryOps.Engine.Baselines.BaselineStore.PathFromEnvironment();
                 // Relative to PowerShell's current location, as the cmdlets resolve it (completion runs on the session's thread).
-                var path = System.Management.Automation.Runspaces.Runspace.DefaultRunspace?.SessionStateProxy.Path;
-                if (store != null && path != null) store = path.GetUnresolvedProviderPathFromPSPath(store);
+                if (store != null && !System.IO.Path.IsPathRooted(store))
+                {
+                    try { store = System.Management.Automation.Runspaces.Runspace.DefaultRunspace?.SessionStateProxy.Path.GetUnresolvedProviderPathFromPSPath(store) ?? store; }
+                    catch (Exception) { } // no session to ask: the path as given
+                }
                 names = new MemoryOps.Engine.Baselines.BaselineStore(store).List();
             }
             catch (Exception) { return Array.Empty<CompletionResult>(); } // completion never throws at the user
