@@ -374,6 +374,9 @@ Describe 'Where the store is, and the folders it makes' {
             Test-Path (Join-Path $location 'relative/store/rel.baseline.json.gz') | Should -BeTrue
             Test-Path (Join-Path $processCwd 'relative') | Should -BeFalse
             (Get-MemoryBaseline -Name rel).Snapshot.Types.Count | Should -Be $snapshot.Types.Count
+            foreach ($line in 'Get-MemoryBaseline -Name re', "Get-MemoryBaseline -Store 'relative/store' -Name re") {
+                (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be @('rel') -Because "$line completes from the same store"
+            }
             $rule = New-MemoryRule -Baseline rel -Counter TotalBytes -MaxDeviationPercent 50 -Name drift
             ($snapshot | Test-MemoryThreshold -Rule $rule).Passed | Should -BeTrue
             # A rule's own relative Store resolves the same way.
