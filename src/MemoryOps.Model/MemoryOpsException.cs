@@ -26,6 +26,10 @@ namespace MemoryOps.Engine
         UntrustedSocket,
         /// <summary>An unattended check received nothing to judge (e.g. -Name matched no process upstream).</summary>
         NoObservations,
+        /// <summary>A path holds something that must not be read or replaced: a FIFO, a device, a socket, a link where none is followed, a lock file of another user.</summary>
+        UnsafeFile,
+        /// <summary>An input file crosses a size limit (decompressed bytes, JSON values, name length); -MaximumInputSize raises it.</summary>
+        InputTooLarge,
     }
 
     /// <summary>

@@ -79,6 +79,20 @@ namespace MemoryOps
             try
             {
                 string? store = fakeBoundParameters != null && fakeBoundParameters.Contains("Store") ? fakeBoundParameters["Store"]?.ToString() : null;
+                store ??= MemoryOps.Engine.Baselines.BaselineStore.PathFromEnvironment();
+                // Relative to PowerShell's current location, as the cmdlets resolve it (completion runs on the session's thread).
+                if (store != null && !System.IO.Path.IsPathRooted(store))
+                {
+                    // Relative to the session's current location, as the cmdlets resolve it: asked through a nested
+                    // pipeline (the session state itself is busy running the completion).
+                    try
+                    {
+                        using var ps = PowerShell.Create(RunspaceMode.CurrentRunspace);
+                        ps.AddScript("param($p) $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($p)").AddArgument(store);
+                        store = ps.Invoke().FirstOrDefault()?.BaseObject as string ?? store;
+                    }
+                    catch (Exception) { } // no session to ask: the path as given
+                }
                 names = new MemoryOps.Engine.Baselines.BaselineStore(store).List();
             }
             catch (Exception) { return Array.Empty<CompletionResult>(); } // completion never throws at the user

@@ -4,6 +4,8 @@ using System.IO;
 using System.Management.Automation;
 using System.Threading;
 using MemoryOps.Engine;
+using MemoryOps.Engine.Baselines;
+using MemoryOps.Engine.IO;
 
 namespace MemoryOps
 {
@@ -45,6 +47,8 @@ namespace MemoryOps
             FailureKind.PathNotFound => ErrorCategory.ObjectNotFound,
             FailureKind.UntrustedSocket => ErrorCategory.SecurityError,
             FailureKind.NoObservations => ErrorCategory.ObjectNotFound,
+            FailureKind.UnsafeFile => ErrorCategory.SecurityError,
+            FailureKind.InputTooLarge => ErrorCategory.LimitsExceeded,
             _ => ErrorCategory.NotSpecified,
         };
 
@@ -79,6 +83,20 @@ namespace MemoryOps
                 throw;
             }
             return task.GetAwaiter().GetResult();
+        }
+
+        /// <summary>
+        /// The baseline store for -Store (or a rule's Store), else MEMORYOPS_BASELINE_STORE, else the per-user folder.
+        /// A relative path resolves against PowerShell's current location, as every other path parameter does (the
+        /// process's working folder is not changed by Set-Location).
+        /// </summary>
+        protected BaselineStore OpenBaselineStore(string? store, long? maximumInputSize = null)
+        {
+            string? given = string.IsNullOrEmpty(store) ? BaselineStore.PathFromEnvironment() : store;
+            return new BaselineStore(given == null ? null : GetUnresolvedProviderPathFromPSPath(given))
+            {
+                Limits = InputLimits.For(maximumInputSize, InputLimits.Baseline),
+            };
         }
 
         /// <summary>A non-terminating error: this input failed, the pipeline goes on with the others.</summary>

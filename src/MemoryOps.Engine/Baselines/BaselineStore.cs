@@ -31,16 +31,31 @@ namespace MemoryOps.Engine.Baselines
         /// <summary>How long a save waits for another writer before giving up.</summary>
         public TimeSpan LockTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+        /// <summary>How much one baseline file may hold (decompressed bytes, JSON values, name length).</summary>
+        public InputLimits Limits { get; set; } = InputLimits.Baseline;
+
+        /// <summary>
+        /// A store at <paramref name="path"/>, else at <see cref="DefaultPath"/>. A relative path resolves against the
+        /// process's working folder: cmdlets resolve it against PowerShell's current location first (a script's
+        /// Set-Location does not change the process's working folder).
+        /// </summary>
         public BaselineStore(string? path)
         {
             Path = System.IO.Path.GetFullPath(string.IsNullOrEmpty(path) ? DefaultPath() : path!);
         }
 
+        /// <summary>MEMORYOPS_BASELINE_STORE as set (maybe relative), or null when it is not set.</summary>
+        public static string? PathFromEnvironment()
+        {
+            string? fromEnv = Environment.GetEnvironmentVariable(EnvironmentVariable);
+            return string.IsNullOrWhiteSpace(fromEnv) ? null : fromEnv;
+        }
+
         /// <summary>The store named by MEMORYOPS_BASELINE_STORE, else the per-user data folder (~/.local/share/MemoryOps/baselines on Linux).</summary>
         public static string DefaultPath()
         {
-            string? fromEnv = Environment.GetEnvironmentVariable(EnvironmentVariable);
-            if (!string.IsNullOrWhiteSpace(fromEnv)) return fromEnv!;
+            string? fromEnv = PathFromEnvironment();
+            if (fromEnv != null) return fromEnv;
             string data = Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData);
             if (string.IsNullOrEmpty(data))
                 throw new MemoryOpsException(FailureKind.InvalidInput,
@@ -68,14 +83,15 @@ namespace MemoryOps.Engine.Baselines
                 .OrderBy(n => n, StringComparer.OrdinalIgnoreCase).ToList();
         }
 
-        public bool Exists(string name) => File.Exists(FileOf(name));
+        /// <summary>True when anything is at the baseline's path, even a link or a FIFO (which reading then refuses).</summary>
+        public bool Exists(string name) => SafeFile.Exists(FileOf(name));
 
         /// <summary>The history of a baseline, oldest first. Throws InvalidInput when it does not exist, InvalidData when it cannot be read.</summary>
         public List<MemoryBaselineEntry> Read(string name)
         {
             ValidateName(name);
             string file = FileOf(name);
-            if (!File.Exists(file))
+            if (!SafeFile.Exists(file))
                 throw new MemoryOpsException(FailureKind.BaselineNotFound, $"There is no baseline '{name}' in the store {Path} (no file {file}).", name);
             return ReadFile(file, name);
         }
@@ -100,7 +116,7 @@ namespace MemoryOps.Engine.Baselines
             string file = FileOf(name);
             using (AcquireLock(System.IO.Path.Combine(Path, name + ".baseline.lock"), name, cancel))
             {
-                var history = File.Exists(file) ? ReadFile(file, name) : new List<MemoryBaselineEntry>();
+                var history = SafeFile.Exists(file) ? ReadFile(file, name) : new List<MemoryBaselineEntry>();
                 foreach (var e in entries) { e.Name = name; history.Add(e); }
                 history = history.GroupBy(e => e.Host, StringComparer.OrdinalIgnoreCase)
                                  .SelectMany(host => host.OrderBy(e => e.Timestamp).TakeLast(maxHistory))
@@ -145,8 +161,7 @@ namespace MemoryOps.Engine.Baselines
             if (Directory.Exists(Path)) return;
             try
             {
-                if (OperatingSystem.IsWindows()) Directory.CreateDirectory(Path);
-                else Directory.CreateDirectory(Path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+                SafeFile.CreatePrivateDirectory(Path);
             }
             catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
             {
@@ -155,27 +170,24 @@ namespace MemoryOps.Engine.Baselines
         }
 
         /// <summary>
-        /// An exclusive lock between processes: .NET opens a file with FileShare.None under flock(LOCK_EX), so a
-        /// second writer (in this or another process) fails to open it until the first one closes it. The lock file
-        /// stays in place; deleting it would let a third writer lock a different file of the same name.
+        /// An exclusive lock between processes: flock(LOCK_EX) on &lt;name&gt;.baseline.lock, the lock .NET takes for
+        /// FileShare.None, so it also excludes older versions of the module. The file is opened without following a
+        /// link and must be a regular file of ours (see <see cref="SafeFile.TryLock"/>). It stays in place; deleting it
+        /// would let a third writer lock a different file of the same name.
         /// </summary>
         private FileStream AcquireLock(string lockPath, string name, CancellationToken cancel)
         {
-            var options = new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.ReadWrite, Share = FileShare.None };
-            if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
             var waited = Stopwatch.StartNew();
             var random = new Random();
             while (true)
             {
-                try { return new FileStream(lockPath, options); }
-                catch (IOException e) when (!AtomicFile.IsDiskFull(e) && !(e is FileNotFoundException) && !(e is DirectoryNotFoundException))
-                {
-                    if (waited.Elapsed > LockTimeout)
-                        throw new MemoryOpsException(FailureKind.Timeout,
-                            $"Another writer has held the lock on baseline '{name}' ({lockPath}) for {LockTimeout.TotalSeconds:0} s; nothing was changed.", name, e);
-                    cancel.ThrowIfCancellationRequested();
-                    Thread.Sleep(random.Next(5, 40));
-                }
+                var held = SafeFile.TryLock(lockPath, name);
+                if (held != null) return held;
+                if (waited.Elapsed > LockTimeout)
+                    throw new MemoryOpsException(FailureKind.Timeout,
+                        $"Another writer has held the lock on baseline '{name}' ({lockPath}) for {LockTimeout.TotalSeconds:0} s; nothing was changed.", name);
+                cancel.ThrowIfCancellationRequested();
+                Thread.Sleep(random.Next(5, 40));
             }
         }
 
@@ -212,15 +224,20 @@ namespace MemoryOps.Engine.Baselines
             w.Flush();
         }
 
-        private static List<MemoryBaselineEntry> ReadFile(string file, string name)
+        private List<MemoryBaselineEntry> ReadFile(string file, string name)
         {
             MemoryOpsException Bad(string what, Exception? inner = null) =>
                 new MemoryOpsException(FailureKind.InvalidData, $"The baseline file '{file}' cannot be read: {what}. It was left as it is; move it away to start a new history.", file, inner);
-            byte[] bytes;
-            try { bytes = HeapSnapshotFile.ReadAllMaybeGzip(file); }
-            catch (Exception e) when (e is InvalidDataException || e is EndOfStreamException || e is IOException && !(e is FileNotFoundException))
+            const string What = "baseline file";
+            ReadOnlyMemory<byte> bytes;
+            // Never through a link: the store may be a folder others can write, and the docs promise a planted link is refused.
+            using (var stream = SafeFile.OpenRead(file, What, file, followLinks: false))
             {
-                throw Bad($"the gzip stream is truncated or corrupt ({e.Message.TrimEnd('.')})", e);
+                try { bytes = BoundedInput.ReadAll(stream, Limits, file, What, file, new JsonReaderOptions()); }
+                catch (Exception e) when (e is InvalidDataException || e is EndOfStreamException || e is IOException && !(e is FileNotFoundException))
+                {
+                    throw Bad($"the gzip stream is truncated or corrupt ({e.Message.TrimEnd('.')})", e);
+                }
             }
             if (bytes.Length == 0) throw Bad("it is empty");
             try

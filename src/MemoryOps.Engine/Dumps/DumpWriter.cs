@@ -59,14 +59,14 @@ namespace MemoryOps.Engine.Dumps
             string dir = Path.GetDirectoryName(path)!;
             if (!Directory.Exists(dir))
                 throw new MemoryOpsException(FailureKind.InvalidInput, $"The folder '{dir}' does not exist.", path);
-            if (!overwrite && AtomicFile.Exists(path))
-                throw new MemoryOpsException(FailureKind.FileExists, $"'{path}' already exists. Use -Force to replace it.", path);
+            SafeFile.CheckReplaceable(path, overwrite, path);
             long expected = EstimateSize(target.ProcessId, type);
             long free = new DriveInfo(dir).AvailableFreeSpace;
             if (!ignoreFreeSpace && free < expected)
                 throw new MemoryOpsException(FailureKind.InsufficientSpace,
                     $"'{dir}' has {free / 1048576} MB free, but a {type} dump of process {target.ProcessId} needs about {expected / 1048576} MB. Free space, choose another -Path, or use -Force.", path);
 
+            TemporaryFiles.RemoveStale(dir);
             string temp = AtomicFile.TempPathFor(path);
             var clock = Stopwatch.StartNew();
             var created = DateTime.Now;
@@ -99,7 +99,8 @@ namespace MemoryOps.Engine.Dumps
                 write.GetAwaiter().GetResult();
                 if (!File.Exists(temp))
                     throw new MemoryOpsException(FailureKind.SessionFailed, $"Process {target.ProcessId} reported success but wrote no dump at '{temp}'.", path);
-                if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                SafeFile.RestrictToOwner(temp, path);
+                SafeFile.CheckReplaceable(path, overwrite, path); // what is at the path may have changed during the dump
                 File.Move(temp, path, overwrite);
             }
             catch (Exception e)

@@ -189,6 +189,7 @@ namespace MemoryOps.Engine.Heap
                 dac = Directory.Exists(runtimePath) ? Path.Combine(runtimePath, DacFileName) : runtimePath;
                 if (!LocalFile.IsReadableRegularFile(Path.GetFullPath(dac)))
                     throw new MemoryOpsException(FailureKind.InvalidInput, $"No readable {DacFileName} (a regular file) at '{dac}'. -RuntimePath must be the runtime folder (e.g. /usr/share/dotnet/shared/Microsoft.NETCore.App/10.0.12) or the DAC file.", runtimePath);
+                IO.SafeFile.RequireRegularFile(dac, "DAC", runtimePath); // the runtime loads it by path: a FIFO would hang it
                 return dac;
             }
             string? dir = Path.GetDirectoryName(clr.ModuleInfo.FileName);
@@ -197,6 +198,7 @@ namespace MemoryOps.Engine.Heap
             if (dac == null || !LocalFile.IsReadableRegularFile(dac))
                 throw new MemoryOpsException(FailureKind.InvalidInput,
                     $"'{full}' was taken with the runtime in '{Shown(dir ?? "")}', which is not on this machine. Install that runtime version and give its folder to -RuntimePath.", dumpPath);
+            IO.SafeFile.RequireRegularFile(dac, "DAC", dumpPath); // a path named by the dump
             return dac;
         }
 

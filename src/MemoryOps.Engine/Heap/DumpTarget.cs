@@ -33,7 +33,10 @@ namespace MemoryOps.Engine.Heap
             CheckNotTruncated(fullPath, target);
             var options = new DataTargetOptions { FileLocator = LocalFileLocator.Instance };
             DataTarget loaded;
-            try { loaded = DataTarget.LoadDump(fullPath, options); }
+            // Opened by us (a regular file only: a FIFO would hang the read, a device never ends) and read by ClrMD
+            // through this very handle, as LoadDump(path) would through its own.
+            var dump = IO.SafeFile.OpenRead(fullPath, "dump", target);
+            try { loaded = DataTarget.LoadDump(fullPath, dump, leaveOpen: false, options); }
             catch (Exception e) when (!(e is OutOfMemoryException))
             {
                 throw NotReadable(fullPath, target, e);

@@ -79,20 +79,23 @@ namespace MemoryOps.Engine.Heap
             if (value.HasValue) w.WriteNumber(name, value.Value);
         }
 
-        public static HeapSnapshot Read(string path)
+        /// <summary>Reads a snapshot file, refusing anything but a regular file and stopping at the first of <paramref name="limits"/> it crosses.</summary>
+        public static HeapSnapshot Read(string path, InputLimits? limits = null)
         {
+            const string What = "snapshot file";
             string full = Path.GetFullPath(path);
-            if (!File.Exists(full))
-                throw new MemoryOpsException(FailureKind.PathNotFound,
-                    $"The snapshot file '{full}' does not exist.", path);
-            byte[] bytes;
-            try
+            limits ??= InputLimits.Snapshot;
+            ReadOnlyMemory<byte> bytes;
+            using (var file = SafeFile.OpenRead(full, What, path))
             {
-                bytes = ReadAllMaybeGzip(full);
-            }
-            catch (Exception e) when (e is InvalidDataException || e is EndOfStreamException || e is IOException && !(e is FileNotFoundException))
-            {
-                throw new MemoryOpsException(FailureKind.InvalidData, $"'{full}' is not a readable snapshot: the gzip stream is truncated or corrupt ({e.Message}).", path, e);
+                try
+                {
+                    bytes = BoundedInput.ReadAll(file, limits, full, What, path, new JsonReaderOptions());
+                }
+                catch (Exception e) when (e is InvalidDataException || e is EndOfStreamException || e is IOException && !(e is FileNotFoundException))
+                {
+                    throw new MemoryOpsException(FailureKind.InvalidData, $"'{full}' is not a readable snapshot: the gzip stream is truncated or corrupt ({e.Message}).", path, e);
+                }
             }
             if (bytes.Length == 0)
                 throw new MemoryOpsException(FailureKind.InvalidData, $"'{full}' is empty: it is not a snapshot.", path);
@@ -106,18 +109,6 @@ namespace MemoryOps.Engine.Heap
                 throw new MemoryOpsException(FailureKind.InvalidData,
                     $"'{full}' is not a valid snapshot: its JSON is truncated or corrupt at line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}.", path, e);
             }
-        }
-
-        internal static byte[] ReadAllMaybeGzip(string path)
-        {
-            using var file = File.OpenRead(path);
-            int b1 = file.ReadByte(), b2 = file.ReadByte();
-            file.Position = 0;
-            // Decide by content, not by name: a renamed file still reads.
-            Stream input = b1 == 0x1f && b2 == 0x8b ? new GZipStream(file, CompressionMode.Decompress) : file;
-            using var buffer = new MemoryStream();
-            input.CopyTo(buffer);
-            return buffer.ToArray();
         }
 
         /// <summary>Reads one snapshot JSON object; errors name <paramref name="full"/>.</summary>

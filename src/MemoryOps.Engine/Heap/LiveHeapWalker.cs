@@ -249,6 +249,7 @@ namespace MemoryOps.Engine.Heap
             private readonly Dictionary<ulong, TypeInfo> types;
             private readonly Dictionary<ulong, string> modulePaths;
             private readonly Dictionary<ulong, MetadataReader?> readers = new Dictionary<ulong, MetadataReader?>();
+            private const long MaxModuleBytes = 512L * 1024 * 1024;
             private readonly Dictionary<ulong, string> cache = new Dictionary<ulong, string>();
 
             public TypeNamer(Dictionary<ulong, TypeInfo> types, Dictionary<ulong, string> modulePaths)
@@ -325,7 +326,13 @@ namespace MemoryOps.Engine.Heap
                     try
                     {
                         // Read once into memory: the PEReader must outlive the MetadataReader, and the file stays closed.
-                        var pe = new PEReader(File.ReadAllBytes(path).ToImmutableArrayUnsafe());
+                        // The path comes from the target process: a regular file only (a FIFO would hang), of a size a
+                        // module can have (a PE image is under 2 GB; an assembly's metadata a few MB).
+                        using var file = IO.SafeFile.TryOpenRead(path);
+                        if (file == null || file.Length > MaxModuleBytes) { readers[moduleId] = null; return null; }
+                        var bytes = new byte[file.Length];
+                        file.ReadExactly(bytes);
+                        var pe = new PEReader(bytes.ToImmutableArrayUnsafe());
                         if (pe.HasMetadata) r = pe.GetMetadataReader();
                     }
                     catch (Exception) { r = null; }

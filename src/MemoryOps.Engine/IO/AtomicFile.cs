@@ -7,7 +7,9 @@ namespace MemoryOps.Engine.IO
     /// Writes a file so that a crash or a full disk never leaves a half-written file at the path, an existing
     /// file is replaced only when asked, and a symbolic link planted at the path is replaced, never written
     /// through: the bytes go to a new owner-only (0600) temporary file beside the target, which is then renamed
-    /// over it (rename is atomic within a file system).
+    /// over it (rename is atomic within a file system). Only a regular file or a link is ever replaced: a FIFO or
+    /// a device at the path is refused even with -Force. Each write first removes the temporary files that killed
+    /// writers left in that folder (see <see cref="TemporaryFiles"/>).
     /// </summary>
     public static class AtomicFile
     {
@@ -21,10 +23,8 @@ namespace MemoryOps.Engine.IO
             string dir = Path.GetDirectoryName(full) ?? ".";
             if (!Directory.Exists(dir))
                 throw new MemoryOpsException(FailureKind.InvalidInput, $"The folder '{dir}' does not exist.", path);
-            if (Directory.Exists(full))
-                throw new MemoryOpsException(FailureKind.InvalidInput, $"'{full}' is a folder; give the path of a file to write.", path);
-            if (!overwrite && Exists(full))
-                throw new MemoryOpsException(FailureKind.FileExists, $"'{full}' already exists. Use -Force to replace it.", path);
+            SafeFile.CheckReplaceable(full, overwrite, path);
+            TemporaryFiles.RemoveStale(dir);
 
             string temp = TempPathFor(full);
             try
@@ -38,6 +38,8 @@ namespace MemoryOps.Engine.IO
                 }
                 // The umask may have taken bits away: a collector's read permission is what was asked for.
                 if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(temp, mode);
+                // Again at the last moment: what is at the path may have changed while the bytes were written.
+                SafeFile.CheckReplaceable(full, overwrite, path);
                 File.Move(temp, full, overwrite);
             }
             catch (IOException e) when (IsDiskFull(e))
@@ -58,22 +60,18 @@ namespace MemoryOps.Engine.IO
         }
 
         /// <summary>True for a file, a directory or a symbolic link (even a dangling one) at the path.</summary>
-        public static bool Exists(string path)
-        {
-            var info = new FileInfo(path);
-            return info.Exists || info.LinkTarget != null || Directory.Exists(path);
-        }
+        public static bool Exists(string path) => SafeFile.Exists(path);
 
         public static bool IsDiskFull(IOException e) =>
             e.HResult == 28 || (e.HResult & 0xFFFF) == 0x70 || e.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase);
 
-        /// <summary>A hidden, unique name beside the target (same folder, so the final rename stays atomic).</summary>
-        public static string TempPathFor(string fullPath) =>
-            Path.Combine(Path.GetDirectoryName(fullPath) ?? ".", "." + Path.GetFileName(fullPath) + "." + Guid.NewGuid().ToString("N").Substring(0, 8) + ".tmp");
+        /// <summary>A hidden, unique name beside the target that names its writer (see <see cref="TemporaryFiles"/>).</summary>
+        public static string TempPathFor(string fullPath) => TemporaryFiles.PathFor(fullPath);
 
+        /// <summary>Removes a temporary file of ours; never follows a link, never removes anything but a regular file.</summary>
         public static void TryDelete(string path)
         {
-            try { if (File.Exists(path)) File.Delete(path); } catch (Exception) { }
+            try { if (SafeFile.StatusOf(path) is { Kind: UnixFileKind.Regular }) File.Delete(path); } catch (Exception) { }
         }
     }
 }

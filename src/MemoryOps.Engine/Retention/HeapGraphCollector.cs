@@ -48,6 +48,12 @@ namespace MemoryOps.Engine.Retention
             catch (Exception) { return new List<string>(); } // names are a bonus: the paths stand without them
         }
 
+        private static bool IsRegularFile(string path)
+        {
+            try { return IO.UnixFile.Status(path, followLinks: true) is { Kind: IO.UnixFileKind.Regular }; }
+            catch (Exception) { return false; }
+        }
+
         /// <summary>
         /// Adds a named static-field root for each object in a handle-held Object[] (the runtime's statics storage)
         /// whose exact type is declared by one static field only; see <see cref="StaticFieldsByType"/>.

@@ -31,8 +31,10 @@ namespace MemoryOps.Engine.Retention
             {
                 try
                 {
-                    if (!LocalFile.IsReadableRegularFile(path)) continue; // named by the target: no FIFO, no device
-                    using var pe = new PEReader(File.OpenRead(path));
+                    // A path named by a dump or a live process: a regular file only (a FIFO would hang the read).
+                    var file = SafeFile.TryOpenRead(path);
+                    if (file == null) continue;
+                    using var pe = new PEReader(file);
                     if (!pe.HasMetadata) continue;
                     var md = pe.GetMetadataReader();
                     var provider = new FieldTypeNames(md);
@@ -154,8 +156,9 @@ namespace MemoryOps.Engine.Retention
             {
                 try
                 {
-                    if (!LocalFile.IsReadableRegularFile(path)) continue; // named by the target: no FIFO, no device
-                    using var pe = new PEReader(File.OpenRead(path));
+                    var file = SafeFile.TryOpenRead(path); // named by the dump: a regular file only
+                    if (file == null) continue;
+                    using var pe = new PEReader(file);
                     if (!pe.HasMetadata) continue;
                     var md = pe.GetMetadataReader();
                     var provider = new FullTypeNames(md);

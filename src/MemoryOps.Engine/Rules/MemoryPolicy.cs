@@ -5,6 +5,7 @@ using System.Globalization;
 using System.IO;
 using System.Linq;
 using System.Text.Json;
+using MemoryOps.Engine.IO;
 
 namespace MemoryOps.Engine.Rules
 {
@@ -23,11 +24,11 @@ namespace MemoryOps.Engine.Rules
             "MaxCountGrowth", "MaxBytesGrowth", "MaxGrowthPercent", "Baseline", "Store", "MaxDeviationPercent", "MaxStandardDeviations", "Direction",
         };
 
-        public static List<MemoryRule> ReadJsonFile(string path)
+        public static List<MemoryRule> ReadJsonFile(string path, InputLimits? limits = null)
         {
             string full = Path.GetFullPath(path);
-            if (!File.Exists(full)) throw new MemoryOpsException(FailureKind.PathNotFound, $"The policy file '{full}' does not exist.", path);
-            byte[] bytes = File.ReadAllBytes(full);
+            limits ??= InputLimits.Policy;
+            ReadOnlyMemory<byte> bytes = ReadPolicyBytes(full, limits, path, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
             if (bytes.Length == 0) throw new MemoryOpsException(FailureKind.InvalidData, $"The policy file '{full}' is empty.", path);
             object? data;
             try
@@ -40,6 +41,16 @@ namespace MemoryOps.Engine.Rules
                 throw new MemoryOpsException(FailureKind.InvalidData, $"The policy file '{full}' is not valid JSON: {e.Message}", path, e);
             }
             return FromData(data, full);
+        }
+
+        /// <summary>
+        /// A policy file's bytes: a regular file only (a FIFO would hang the read, /dev/zero never ends), at most
+        /// <see cref="InputLimits.MaxBytes"/> of them. Used for .json and .psd1 policies alike.
+        /// </summary>
+        public static ReadOnlyMemory<byte> ReadPolicyBytes(string full, InputLimits limits, object? target, JsonReaderOptions? json = null)
+        {
+            using var file = SafeFile.OpenRead(full, "policy file", target);
+            return BoundedInput.ReadAll(file, limits, full, "policy file", target, json);
         }
 
         /// <summary>Rules from parsed policy data (dictionaries, arrays, strings, numbers); <paramref name="file"/> is named in errors.</summary>

@@ -3,6 +3,7 @@ using System.Linq;
 using System.Management.Automation;
 using MemoryOps.Engine;
 using MemoryOps.Engine.Baselines;
+using MemoryOps.Engine.IO;
 
 namespace MemoryOps.Commands
 {
@@ -45,10 +46,15 @@ namespace MemoryOps.Commands
         [Parameter(Mandatory = true, ParameterSetName = StatisticsSet)]
         public SwitchParameter Statistics { get; set; }
 
+        /// <summary>The most bytes one baseline file may hold once decompressed (256 MB by default); the limits on JSON values and name length grow with it.</summary>
+        [Parameter]
+        [ValidateRange(InputLimits.SmallestMaximumInputSize, InputLimits.LargestMaximumInputSize)]
+        public long MaximumInputSize { get; set; } = InputLimits.DefaultBaselineMaximumInputSize;
+
         protected override void ProcessRecord()
         {
             BaselineStore store;
-            try { store = new BaselineStore(Store == null ? null : GetUnresolvedProviderPathFromPSPath(Store)); }
+            try { store = OpenBaselineStore(Store, MaximumInputSize); }
             catch (MemoryOpsException e) { WriteFailure(e, Store); return; }
             WriteVerbose($"Baseline store: {store.Path}");
             var names = store.List();
@@ -78,7 +84,7 @@ namespace MemoryOps.Commands
                             foreach (var host in history.GroupBy(e => e.Host, StringComparer.OrdinalIgnoreCase).OrderBy(g => g.Key, StringComparer.OrdinalIgnoreCase))
                                 WriteObject(host.OrderBy(e => e.Timestamp).Last());
                     }
-                    catch (MemoryOpsException e) { WriteFailure(e, name); }
+                    catch (Exception e) when (e is MemoryOpsException || e is System.IO.IOException || e is UnauthorizedAccessException) { WriteFailure(e, name); }
                 }
             }
         }

@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using MemoryOps.Engine;
 using MemoryOps.Engine.Heap;
+using MemoryOps.Engine.IO;
 
 namespace MemoryOps.Commands
 {
@@ -24,6 +25,11 @@ namespace MemoryOps.Commands
         [ValidateNotNullOrEmpty]
         public string[] LiteralPath { get; set; } = System.Array.Empty<string>();
 
+        /// <summary>The most bytes one snapshot file may hold once decompressed (64 MB by default); the limits on JSON values and name length grow with it.</summary>
+        [Parameter]
+        [ValidateRange(InputLimits.SmallestMaximumInputSize, InputLimits.LargestMaximumInputSize)]
+        public long MaximumInputSize { get; set; } = InputLimits.DefaultSnapshotMaximumInputSize;
+
         protected override void ProcessRecord()
         {
             bool literal = ParameterSetName == LiteralPathSet;
@@ -32,7 +38,7 @@ namespace MemoryOps.Commands
                 try
                 {
                     WriteVerbose($"Reading {full}.");
-                    WriteObject(HeapSnapshotFile.Read(full));
+                    WriteObject(HeapSnapshotFile.Read(full, new InputLimits(MaximumInputSize)));
                 }
                 catch (MemoryOpsException e) { WriteFailure(e, full); }
                 catch (System.IO.IOException e) { WriteError(new ErrorRecord(e, "ReadFailed", ErrorCategory.ReadError, full)); }

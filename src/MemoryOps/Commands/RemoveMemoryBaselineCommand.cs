@@ -43,7 +43,7 @@ namespace MemoryOps.Commands
         protected override void ProcessRecord()
         {
             BaselineStore store;
-            try { store = new BaselineStore(Store == null ? null : GetUnresolvedProviderPathFromPSPath(Store)); }
+            try { store = OpenBaselineStore(Store); }
             catch (MemoryOpsException e) { WriteFailure(e, Store); return; }
             var hosts = HostName?.Select(h => WildcardPattern.Get(h, WildcardOptions.IgnoreCase)).ToArray();
             DateTime? before = MyInvocation.BoundParameters.ContainsKey(nameof(Before)) ? Before.ToUniversalTime() : (DateTime?)null;

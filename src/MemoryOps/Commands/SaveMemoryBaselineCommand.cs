@@ -4,6 +4,7 @@ using System.Linq;
 using System.Management.Automation;
 using MemoryOps.Engine;
 using MemoryOps.Engine.Baselines;
+using MemoryOps.Engine.IO;
 
 namespace MemoryOps.Commands
 {
@@ -37,6 +38,11 @@ namespace MemoryOps.Commands
         /// <summary>Return the entries saved.</summary>
         [Parameter]
         public SwitchParameter PassThru { get; set; }
+
+        /// <summary>The most bytes the baseline's history may hold when it is read before appending once decompressed (256 MB by default); the limits on JSON values and name length grow with it.</summary>
+        [Parameter]
+        [ValidateRange(InputLimits.SmallestMaximumInputSize, InputLimits.LargestMaximumInputSize)]
+        public long MaximumInputSize { get; set; } = InputLimits.DefaultBaselineMaximumInputSize;
 
         private readonly List<MemoryBaselineEntry> entries = new List<MemoryBaselineEntry>();
         private readonly List<CounterSample> samples = new List<CounterSample>();
@@ -74,7 +80,7 @@ namespace MemoryOps.Commands
                 return;
             }
             BaselineStore store;
-            try { store = new BaselineStore(Store == null ? null : GetUnresolvedProviderPathFromPSPath(Store)); }
+            try { store = OpenBaselineStore(Store, MaximumInputSize); }
             catch (MemoryOpsException e) { ThrowTerminatingError(ToErrorRecord(e, Store)); return; }
             string file = store.FileOf(Name);
             if (!ShouldProcess(file, $"Append {entries.Count} entr{(entries.Count == 1 ? "y" : "ies")} to baseline '{Name}'")) return;

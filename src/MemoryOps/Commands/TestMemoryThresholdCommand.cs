@@ -4,6 +4,7 @@ using System.Linq;
 using System.Management.Automation;
 using MemoryOps.Engine;
 using MemoryOps.Engine.Baselines;
+using MemoryOps.Engine.IO;
 using MemoryOps.Engine.Rules;
 
 namespace MemoryOps.Commands
@@ -42,6 +43,11 @@ namespace MemoryOps.Commands
         [Parameter]
         public SwitchParameter AllowNoObservations { get; set; }
 
+        /// <summary>The most bytes one baseline file that a rule names may hold once decompressed (256 MB by default); the limits on JSON values and name length grow with it.</summary>
+        [Parameter]
+        [ValidateRange(InputLimits.SmallestMaximumInputSize, InputLimits.LargestMaximumInputSize)]
+        public long MaximumInputSize { get; set; } = InputLimits.DefaultBaselineMaximumInputSize;
+
         private ThresholdEvaluator evaluator = null!;
         private readonly List<ThresholdResult> violations = new List<ThresholdResult>();
         private int inputs;
@@ -51,22 +57,25 @@ namespace MemoryOps.Commands
             // Read each baseline a rule names once, now: a check against a baseline that is not there is misconfigured,
             // and says so before any input is read.
             var statistics = new Dictionary<(string, string), BaselineHistory>();
+            // Each rule's store resolved once, here, against the current location (a relative Store or MEMORYOPS_BASELINE_STORE).
+            var storeOf = new Dictionary<MemoryRule, string>(ReferenceEqualityComparer.Instance);
             foreach (var rule in Rule.Where(r => r.Kind == MemoryRuleKind.Baseline))
             {
                 try
                 {
-                    var store = new BaselineStore(rule.Store);
+                    var store = OpenBaselineStore(rule.Store, MaximumInputSize);
+                    storeOf[rule] = store.Path;
                     var key = (store.Path, rule.Baseline!);
                     if (statistics.ContainsKey(key)) continue;
                     var history = store.Read(rule.Baseline!);
                     WriteVerbose($"Baseline '{rule.Baseline}' from {store.FileOf(rule.Baseline!)}: {history.Count} entries.");
                     statistics[key] = new BaselineHistory(rule.Baseline!, history);
                 }
-                catch (MemoryOpsException e) { ThrowTerminatingError(ToErrorRecord(e, rule)); }
+                catch (Exception e) when (e is MemoryOpsException || e is System.IO.IOException || e is UnauthorizedAccessException) { ThrowTerminatingError(ToErrorRecord(e, rule)); }
             }
             try
             {
-                evaluator = new ThresholdEvaluator(Rule, (r, host) => statistics[(new BaselineStore(r.Store).Path, r.Baseline!)].For(host));
+                evaluator = new ThresholdEvaluator(Rule, (r, host) => statistics[(storeOf[r], r.Baseline!)].For(host));
             }
             catch (MemoryOpsException e) { ThrowTerminatingError(new ErrorRecord(e, "InvalidRule", ErrorCategory.InvalidArgument, e.Target)); }
         }
