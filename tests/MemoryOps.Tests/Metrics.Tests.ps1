@@ -103,6 +103,12 @@ Describe 'ConvertTo-OpenMetrics and Export-MemoryMetric' {
         Get-Content $foreign | Should -Be 'some_other_metric 1'
         $snapshot | Export-MemoryMetric -Path $foreign -Force
         Get-Content $foreign -TotalCount 1 | Should -BeLike '# MemoryOps metrics*'
+        # Not even -Force replaces what is not a regular file (a FIFO planted where the collector reads).
+        $fifo = Join-Path $work 'planted.prom'
+        mkfifo $fifo
+        $snapshot | Export-MemoryMetric -Path $fifo -Force -ErrorVariable e3 -ErrorAction SilentlyContinue
+        $e3[0].FullyQualifiedErrorId | Should -BeLike 'UnsafeFile,*'
+        (& stat -c %F $fifo) | Should -Be 'fifo'
         [MemoryOps.GcEventRecord]@{ ProcessId = 1; Number = 1 } | ConvertTo-OpenMetrics -ErrorVariable e2 -ErrorAction SilentlyContinue | Out-Null
         $e2[0].FullyQualifiedErrorId | Should -BeLike 'UnsupportedInput,*'
         $e2[0].Exception.Message | Should -BeLike '*Get-GcEvent -Summary*'

@@ -125,8 +125,11 @@ namespace MemoryOps.Commands
             if (!ShouldProcess(full, $"Write {book.SeriesCount} metric series")) { refused = true; return; }
             try
             {
-                bool ours = File.Exists(full) && !new FileInfo(full).Attributes.HasFlag(FileAttributes.ReparsePoint) && StartsWithHeader(full);
-                if (File.Exists(full) && !ours && !Force)
+                // Only a regular file (or a link) is ever replaced, even with -Force (a FIFO or device is UnsafeFile).
+                SafeFile.CheckReplaceable(full, overwrite: true, full);
+                bool exists = SafeFile.Exists(full);
+                bool ours = exists && StartsWithHeader(full);
+                if (exists && !ours && !Force)
                     throw new MemoryOpsException(FailureKind.FileExists,
                         $"'{full}' exists and was not written by Export-MemoryMetric. Use -Force to replace it.", full);
                 string text = Header + "\n" + book.ToText(MetricsFormat.Prometheus);
@@ -145,9 +148,10 @@ namespace MemoryOps.Commands
 
         private static bool StartsWithHeader(string path)
         {
-            // Read no more than the header's length: the file at the path may be anything.
+            // Read no more than the header's length, and only from a regular file (SafeFile: a FIFO would block).
             var buffer = new byte[Header.Length];
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            using var stream = SafeFile.TryOpenRead(path);
+            if (stream == null) return false;
             int read = 0, n;
             while (read < buffer.Length && (n = stream.Read(buffer, read, buffer.Length - read)) > 0) read += n;
             return read == buffer.Length && Encoding.UTF8.GetString(buffer) == Header;
