@@ -30,6 +30,18 @@ namespace MemoryOps.Engine
         UnsafeFile,
         /// <summary>An input file crosses a size limit (decompressed bytes, JSON values, name length); -MaximumInputSize raises it.</summary>
         InputTooLarge,
+        /// <summary>A file could not be read for a reason of the system's (an I/O error), not of its content.</summary>
+        ReadFailed,
+        /// <summary>A file could not be written for a reason of the system's (an I/O error other than a full disk).</summary>
+        WriteFailed,
+        /// <summary>A rule cannot be evaluated (a limit missing, fields of different kinds of rule mixed).</summary>
+        InvalidRule,
+        /// <summary>Test-MemoryThreshold -Assert: at least one Error or Critical rule failed.</summary>
+        ThresholdViolated,
+        /// <summary>No type of the heap matches the type names given.</summary>
+        TypeNotFound,
+        /// <summary>Anything not foreseen: a bug to report, with the exception it carries.</summary>
+        Unexpected,
     }
 
     /// <summary>

@@ -49,16 +49,34 @@ namespace MemoryOps
             FailureKind.NoObservations => ErrorCategory.ObjectNotFound,
             FailureKind.UnsafeFile => ErrorCategory.SecurityError,
             FailureKind.InputTooLarge => ErrorCategory.LimitsExceeded,
+            FailureKind.ReadFailed => ErrorCategory.ReadError,
+            FailureKind.WriteFailed => ErrorCategory.WriteError,
+            FailureKind.InvalidRule => ErrorCategory.InvalidArgument,
+            FailureKind.ThresholdViolated => ErrorCategory.LimitsExceeded,
+            FailureKind.TypeNotFound => ErrorCategory.ObjectNotFound,
             _ => ErrorCategory.NotSpecified,
         };
 
-        internal static ErrorRecord ToErrorRecord(Exception e, object? fallbackTarget = null)
+        /// <summary>
+        /// The one mapping from a failure to an ErrorRecord: the ErrorId is always a FailureKind's name (the table in
+        /// about_MemoryOps), the category comes from <see cref="CategoryOf"/>, the target is what failed. An exception
+        /// that is not the engine's own is classified here: access denied, an I/O error (<paramref name="ioKind"/>:
+        /// ReadFailed or WriteFailed; a full disk is InsufficientSpace), a bad argument, or Unexpected.
+        /// </summary>
+        /// <param name="asKind">What the failure means where it happened, whatever its exception says (a rule's invalid field is InvalidRule).</param>
+        internal static ErrorRecord ToErrorRecord(Exception e, object? fallbackTarget = null, FailureKind ioKind = FailureKind.ReadFailed, FailureKind? asKind = null)
         {
-            if (e is MemoryOpsException m)
-                return new ErrorRecord(m, m.Kind.ToString(), CategoryOf(m.Kind), m.Target ?? fallbackTarget);
-            if (e is UnauthorizedAccessException)
-                return Escaped(new ErrorRecord(e, FailureKind.AccessDenied.ToString(), ErrorCategory.PermissionDenied, fallbackTarget));
-            return Escaped(new ErrorRecord(e, "UnexpectedError", ErrorCategory.NotSpecified, fallbackTarget));
+            FailureKind kind = asKind ?? e switch
+            {
+                MemoryOpsException m => m.Kind,
+                UnauthorizedAccessException _ => FailureKind.AccessDenied,
+                IOException io when Engine.IO.AtomicFile.IsDiskFull(io) => FailureKind.InsufficientSpace,
+                IOException _ => ioKind,
+                ArgumentException _ => FailureKind.InvalidInput,
+                _ => FailureKind.Unexpected,
+            };
+            object? target = (e as MemoryOpsException)?.Target ?? fallbackTarget;
+            return Escaped(new ErrorRecord(e, kind.ToString(), CategoryOf(kind), target));
         }
 
         /// <summary>
@@ -100,7 +118,7 @@ namespace MemoryOps
         }
 
         /// <summary>A non-terminating error: this input failed, the pipeline goes on with the others.</summary>
-        protected void WriteFailure(Exception e, object? target = null) => WriteError(ToErrorRecord(e, target));
+        protected void WriteFailure(Exception e, object? target = null, FailureKind ioKind = FailureKind.ReadFailed) => WriteError(ToErrorRecord(e, target, ioKind));
 
         /// <summary>
         /// Input files the way PowerShell's own cmdlets take them: -Path expands wildcards (a pattern that matches

@@ -39,9 +39,8 @@ namespace MemoryOps
             ProcessDiscovery.MatchNames(all, patterns,
                 pattern => WildcardPattern.Get(pattern, WildcardOptions.IgnoreCase).IsMatch,
                 WildcardPattern.ContainsWildcardCharacters,
-                pattern => cmdlet.WriteError(new ErrorRecord(
-                    new MemoryOpsException(FailureKind.ProcessNotFound, $"No diagnosable .NET process is named '{pattern}'. Get-DotNetProcess lists the ones that are.", pattern),
-                    nameof(FailureKind.ProcessNotFound), ErrorCategory.ObjectNotFound, pattern)));
+                pattern => cmdlet.WriteError(MemoryOpsCmdlet.ToErrorRecord(
+                    new MemoryOpsException(FailureKind.ProcessNotFound, $"No diagnosable .NET process is named '{pattern}'. Get-DotNetProcess lists the ones that are.", pattern))));
 
         private List<DotNetProcessInfo> MatchNames(IReadOnlyList<DotNetProcessInfo> all, IEnumerable<string> patterns) => MatchNames(this, all, patterns);
 

@@ -128,3 +128,20 @@ Describe 'about_MemoryOps' {
         $text | Should -Match 'full,? blocking'
     }
 }
+
+Describe 'One table of error IDs' {
+    It 'lists every FailureKind in about_MemoryOps with the category the cmdlets give it' {
+        $about = (Get-Content (Join-Path $PSScriptRoot '../../docs/en-US/about_MemoryOps.help.md') -Raw) -replace '(?s)^.*?## ERROR IDS', '' -replace '(?s)\n## .*$', ''
+        $about = $about -split "`n"
+        $rows = @{}
+        foreach ($line in $about) { if ($line -match '^\| (\w+) \| (\w+) \|') { $rows[$Matches[1]] = $Matches[2] } }
+        $categoryOf = [MemoryOps.MemoryOpsCmdlet].GetMethod('CategoryOf', [Reflection.BindingFlags]'NonPublic, Static')
+        $kinds = [MemoryOps.HeapSnapshot].Assembly.GetType('MemoryOps.Engine.FailureKind').GetEnumValues()
+        foreach ($kind in $kinds) {
+            $rows.ContainsKey("$kind") | Should -BeTrue -Because "$kind needs a row in about_MemoryOps"
+            "$($categoryOf.Invoke($null, @($kind)))" | Should -Be $rows["$kind"] -Because "the row of $kind says its category"
+            if ("$kind" -ne 'Unexpected') { "$($categoryOf.Invoke($null, @($kind)))" | Should -Not -Be 'NotSpecified' }
+        }
+        $rows.Keys | Where-Object { $_ -notin @($kinds | ForEach-Object { "$_" }) } | Should -BeNullOrEmpty
+    }
+}

@@ -1,3 +1,4 @@
+using System;
 using System.IO;
 using System.Management.Automation;
 using MemoryOps.Engine;
@@ -33,8 +34,7 @@ namespace MemoryOps.Commands
         {
             if (++count > 1)
             {
-                WriteError(new ErrorRecord(new MemoryOpsException(FailureKind.InvalidInput, "Export-HeapSnapshot writes one snapshot per file; more than one came from the pipeline. Use ForEach-Object with a path per snapshot.", InputObject),
-                    "OneSnapshotPerFile", ErrorCategory.InvalidArgument, InputObject));
+                WriteFailure(new MemoryOpsException(FailureKind.InvalidInput, "Export-HeapSnapshot writes one snapshot per file; more than one came from the pipeline. Use ForEach-Object with a path per snapshot.", InputObject));
                 return;
             }
             string full = GetUnresolvedProviderPathFromPSPath(Path);
@@ -46,8 +46,7 @@ namespace MemoryOps.Commands
                 if (PassThru) WriteObject(InvokeProvider.Item.Get(new[] { full }, force: false, literalPath: true), enumerateCollection: true); // a provider item, as Get-Item returns
             }
             catch (MemoryOpsException e) { WriteFailure(e, full); }
-            catch (IOException e) { WriteError(new ErrorRecord(e, "WriteFailed", ErrorCategory.WriteError, full)); }
-            catch (System.UnauthorizedAccessException e) { WriteError(new ErrorRecord(e, "AccessDenied", ErrorCategory.PermissionDenied, full)); }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException) { WriteFailure(e, full, FailureKind.WriteFailed); }
         }
     }
 }

@@ -37,8 +37,7 @@ namespace MemoryOps.Commands
         protected override void BeginProcessing()
         {
             if (Summary && Continuous && Duration == TimeSpan.Zero)
-                ThrowTerminatingError(new ErrorRecord(new ArgumentException("-Summary needs a window: use -Duration (or -MaxEvents), not -Continuous alone."),
-                    "SummaryNeedsWindow", ErrorCategory.InvalidArgument, null));
+                ThrowTerminatingError(ToErrorRecord(new MemoryOpsException(FailureKind.InvalidInput, "-Summary needs a window: use -Duration (or -MaxEvents), not -Continuous alone.")));
         }
 
         protected override void ProcessRecord() => ResolveTargets();

@@ -144,7 +144,7 @@ namespace MemoryOps.Commands
             catch (MemoryOpsException e) { WriteFailure(e, path); }
             catch (Exception e) when (!(e is PipelineStoppedException) && !(e is OutOfMemoryException))
             {
-                WriteError(new ErrorRecord(e, "DumpReadFailed", ErrorCategory.ReadError, path));
+                WriteFailure(new MemoryOpsException(FailureKind.InvalidData, $"'{path}' could not be read as a dump: {e.Message}", path, e));
             }
             finally
             {
@@ -223,9 +223,8 @@ namespace MemoryOps.Commands
                     WriteVerbose($"Shortest paths over {analyzer.ReachableCount:N0} reachable objects in {clock.Elapsed.TotalSeconds:0.00} s.");
                     if (paths.Count == 0)
                     {
-                        WriteError(new ErrorRecord(new MemoryOpsException(FailureKind.InvalidInput,
-                            $"No instances of a type matching '{string.Join("', '", TypeName)}' in the heap of {target}.", target),
-                            "TypeNotFound", ErrorCategory.ObjectNotFound, string.Join(", ", TypeName)));
+                        WriteFailure(new MemoryOpsException(FailureKind.TypeNotFound,
+                            $"No instances of a type matching '{string.Join("', '", TypeName)}' in the heap of {target}.", string.Join(", ", TypeName)));
                         return;
                     }
                     foreach (var p in paths)

@@ -73,9 +73,8 @@ namespace MemoryOps.Commands
                             (hosts == null ? "." : $", {history.Count} of them from host {string.Join(", ", HostName!)}."));
                         if (hosts != null && history.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(string.Join("", HostName!)))
                         {
-                            WriteError(new ErrorRecord(
-                                new MemoryOpsException(FailureKind.BaselineNotFound, $"Baseline '{name}' has no entries from host {string.Join(", ", HostName!)} (it has entries from {string.Join(", ", all.Select(e => e.Host).Distinct(StringComparer.OrdinalIgnoreCase))})."),
-                                FailureKind.BaselineNotFound.ToString(), ErrorCategory.ObjectNotFound, name));
+                            WriteFailure(new MemoryOpsException(FailureKind.BaselineNotFound,
+                                $"Baseline '{name}' has no entries from host {string.Join(", ", HostName!)} (it has entries from {string.Join(", ", all.Select(e => e.Host).Distinct(StringComparer.OrdinalIgnoreCase))}).", name));
                             continue;
                         }
                         if (Statistics) WriteObject(BaselineStatistics.Compute(name, history), enumerateCollection: true);

@@ -1,3 +1,4 @@
+using System;
 using System.Management.Automation;
 using MemoryOps.Engine;
 using MemoryOps.Engine.Heap;
@@ -41,8 +42,7 @@ namespace MemoryOps.Commands
                     WriteObject(HeapSnapshotFile.Read(full, new InputLimits(MaximumInputSize)));
                 }
                 catch (MemoryOpsException e) { WriteFailure(e, full); }
-                catch (System.IO.IOException e) { WriteError(new ErrorRecord(e, "ReadFailed", ErrorCategory.ReadError, full)); }
-                catch (System.UnauthorizedAccessException e) { WriteError(new ErrorRecord(e, "AccessDenied", ErrorCategory.PermissionDenied, full)); }
+                catch (Exception e) when (e is System.IO.IOException || e is UnauthorizedAccessException) { WriteFailure(e, full); }
             }
         }
     }

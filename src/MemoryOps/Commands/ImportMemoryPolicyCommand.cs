@@ -50,8 +50,7 @@ namespace MemoryOps.Commands
                     WriteObject(rules, enumerateCollection: true);
                 }
                 catch (MemoryOpsException e) { WriteFailure(e, full); }
-                catch (IOException e) { WriteError(new ErrorRecord(e, "ReadFailed", ErrorCategory.ReadError, full)); }
-                catch (UnauthorizedAccessException e) { WriteError(new ErrorRecord(e, "AccessDenied", ErrorCategory.PermissionDenied, full)); }
+                catch (Exception e) when (e is System.IO.IOException || e is UnauthorizedAccessException) { WriteFailure(e, full); }
             }
         }
 

@@ -102,7 +102,7 @@ namespace MemoryOps.Commands
             catch (Exception e) when (!(e is PipelineStoppedException) && !(e is OutOfMemoryException))
             {
                 // A ClrMD failure on one dump must not stop the others.
-                WriteError(new ErrorRecord(e, "DumpReadFailed", ErrorCategory.ReadError, path));
+                WriteFailure(new MemoryOpsException(FailureKind.InvalidData, $"'{path}' could not be read as a dump: {e.Message}", path, e));
             }
             finally
             {

@@ -115,7 +115,7 @@ namespace MemoryOps.Commands
             try { rule.Validate(); }
             catch (MemoryOpsException e)
             {
-                ThrowTerminatingError(new ErrorRecord(e, "InvalidRule", ErrorCategory.InvalidArgument, rule));
+                ThrowTerminatingError(ToErrorRecord(e, rule, asKind: FailureKind.InvalidRule));
             }
             WriteVerbose($"Rule '{rule.Name}': {rule}");
             WriteObject(rule);

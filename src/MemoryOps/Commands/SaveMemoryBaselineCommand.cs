@@ -63,9 +63,8 @@ namespace MemoryOps.Commands
                 case HeapSnapshot s: entries.Add(BaselineStore.FromSnapshot(s)); break;
                 case CounterSample c: samples.Add(c); break;
                 default:
-                    WriteError(new ErrorRecord(
-                        new MemoryOpsException(FailureKind.UnsupportedInput, $"A baseline is saved from HeapSnapshot or CounterSample objects, not {Rehydrator.TypeNameOf(InputObject)}."),
-                        FailureKind.UnsupportedInput.ToString(), ErrorCategory.InvalidType, InputObject.BaseObject));
+                    WriteFailure(new MemoryOpsException(FailureKind.UnsupportedInput,
+                        $"A baseline is saved from HeapSnapshot or CounterSample objects, not {Rehydrator.TypeNameOf(InputObject)}.", InputObject.BaseObject));
                     break;
             }
         }
@@ -92,8 +91,7 @@ namespace MemoryOps.Commands
             }
             catch (MemoryOpsException e) { ThrowTerminatingError(ToErrorRecord(e, file)); }
             catch (OperationCanceledException) { /* Ctrl+C while waiting for another writer: nothing was written */ }
-            catch (UnauthorizedAccessException e) { ThrowTerminatingError(new ErrorRecord(e, FailureKind.AccessDenied.ToString(), ErrorCategory.PermissionDenied, file)); }
-            catch (System.IO.IOException e) { ThrowTerminatingError(new ErrorRecord(e, "WriteFailed", ErrorCategory.WriteError, file)); }
+            catch (Exception e) when (e is UnauthorizedAccessException || e is System.IO.IOException) { ThrowTerminatingError(ToErrorRecord(e, file, FailureKind.WriteFailed)); }
         }
     }
 }

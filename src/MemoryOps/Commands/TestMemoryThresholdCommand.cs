@@ -77,7 +77,7 @@ namespace MemoryOps.Commands
             {
                 evaluator = new ThresholdEvaluator(Rule, (r, host) => statistics[(storeOf[r], r.Baseline!)].For(host));
             }
-            catch (MemoryOpsException e) { ThrowTerminatingError(new ErrorRecord(e, "InvalidRule", ErrorCategory.InvalidArgument, e.Target)); }
+            catch (MemoryOpsException e) { ThrowTerminatingError(ToErrorRecord(e, asKind: FailureKind.InvalidRule)); }
         }
 
         protected override void ProcessRecord()
@@ -87,10 +87,8 @@ namespace MemoryOps.Commands
             catch (MemoryOpsException e) { WriteFailure(e, InputObject); return; }
             if (input == null || !evaluator.TryObserve(input, out var results))
             {
-                WriteError(new ErrorRecord(
-                    new MemoryOpsException(FailureKind.UnsupportedInput,
-                        $"Test-MemoryThreshold reads CounterSample, GcEventRecord, GcSummary, HeapSnapshot, HeapTypeDelta and HeapComparison objects, not {Rehydrator.TypeNameOf(InputObject)}."),
-                    FailureKind.UnsupportedInput.ToString(), ErrorCategory.InvalidType, input));
+                WriteFailure(new MemoryOpsException(FailureKind.UnsupportedInput,
+                    $"Test-MemoryThreshold reads CounterSample, GcEventRecord, GcSummary, HeapSnapshot, HeapTypeDelta and HeapComparison objects, not {Rehydrator.TypeNameOf(InputObject)}.", input));
                 return;
             }
             inputs++;
@@ -124,7 +122,8 @@ namespace MemoryOps.Commands
                 string list = string.Join(Environment.NewLine, violations.Select(v => $"  [{v.Severity}] {Display.Escape(v.Rule)}: {Where(v)}{Display.Escape(v.Message)}"));
                 var e = new MemoryThresholdException($"{violations.Count} memory rule violation(s):{Environment.NewLine}{list}", violations.ToArray());
                 // ErrorDetails holds the message as made, line breaks and all: its parts are escaped already.
-                ThrowTerminatingError(new ErrorRecord(e, "ThresholdViolated", ErrorCategory.LimitsExceeded, violations.ToArray()) { ErrorDetails = new ErrorDetails(e.Message) });
+                var record = new ErrorRecord(e, nameof(FailureKind.ThresholdViolated), CategoryOf(FailureKind.ThresholdViolated), violations.ToArray()) { ErrorDetails = new ErrorDetails(e.Message) };
+                ThrowTerminatingError(record);
             }
         }
 
