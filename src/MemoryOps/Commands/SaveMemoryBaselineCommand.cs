@@ -17,7 +17,7 @@ namespace MemoryOps.Commands
     public sealed class SaveMemoryBaselineCommand : MemoryOpsCmdlet
     {
         [Parameter(Mandatory = true, Position = 0)]
-        [ValidateNotNullOrEmpty]
+        [ValidateBaselineName]
         [ArgumentCompleter(typeof(BaselineNameCompleter))]
         public string Name { get; set; } = "";
 
@@ -46,12 +46,6 @@ namespace MemoryOps.Commands
 
         private readonly List<MemoryBaselineEntry> entries = new List<MemoryBaselineEntry>();
         private readonly List<CounterSample> samples = new List<CounterSample>();
-
-        protected override void BeginProcessing()
-        {
-            try { BaselineStore.ValidateName(Name); }
-            catch (MemoryOpsException e) { ThrowTerminatingError(ToErrorRecord(e, Name)); }
-        }
 
         protected override void ProcessRecord()
         {
