@@ -53,6 +53,10 @@
   rebuilt losslessly; snapshots, samples, GC records, dumps, deltas and verdicts carry their Host (PSComputerName
   for remote ones); baselines keep one history per host and baseline rules hold each host to its own. The fleet
   runbook is docs/examples/Invoke-FleetMemoryCheck.ps1 in the source repository.
+- Metrics for Prometheus: ConvertTo-OpenMetrics (samples, GC summaries, snapshots' -Top largest types,
+  comparisons and verdicts as OpenMetrics 1.0 or Prometheus text 0.0.4) and Export-MemoryMetric (a .prom file
+  for node_exporter's textfile collector, replaced atomically, or a push to a Pushgateway; a continuous input
+  keeps it current). README: a scheduled check that exports its metrics, and alert rules checked with promtool.
 - The engine and its dependencies load into the module's own assembly load context; assemblies are ReadyToRun.
 '@
         }
