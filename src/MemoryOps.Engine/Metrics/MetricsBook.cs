@@ -88,7 +88,8 @@ namespace MemoryOps.Engine.Metrics
                 if (labels.Any(l => l.Name == label)) label = "tag_" + label; // a tag never overrides process, pid or host
                 labels.Add((label, tag.Value));
             }
-            string help = (c.DisplayName.Length > 0 ? c.DisplayName : c.Name) + $" ({c.Provider} {c.Name}, {c.Source})";
+            string help = (c.DisplayName.Length > 0 ? c.DisplayName : c.Name) + $" ({c.Provider} {c.Name}, {c.Source})" +
+                (unit == "ratio" && c.Unit == "percent" ? ", as a 0..1 ratio" : "");
             Set(name, type, unit, help, labels, c.Value * scale, c.Timestamp);
         }
 
@@ -104,8 +105,8 @@ namespace MemoryOps.Engine.Metrics
             foreach (var t in s.Types.Where(t => !t.IsFree).OrderByDescending(t => t.TotalBytes).ThenBy(t => t.TypeName, StringComparer.Ordinal).Take(TopTypes))
             {
                 var labels = With(process, ("type", t.TypeName));
-                Set("memoryops_heap_type_bytes", "gauge", "bytes", $"Bytes of the instances of a heap type (the top {TopTypes} types by bytes of each snapshot)", labels, t.TotalBytes, s.Timestamp);
-                Set("memoryops_heap_type_objects", "gauge", "", $"Instances of a heap type (the top {TopTypes} types by bytes of each snapshot)", labels, t.Count, s.Timestamp);
+                Set("memoryops_heap_type_bytes", "gauge", "bytes", "Bytes of the instances of a heap type (the largest types by bytes of each snapshot, -Top)", labels, t.TotalBytes, s.Timestamp);
+                Set("memoryops_heap_type_objects", "gauge", "", "Instances of a heap type (the largest types by bytes of each snapshot, -Top)", labels, t.Count, s.Timestamp);
             }
         }
 
@@ -115,8 +116,9 @@ namespace MemoryOps.Engine.Metrics
             // Deltas arrive one by one, largest growth first: keep the first TopTypes of each process.
             var family = families.TryGetValue("memoryops_heap_type_growth_bytes", out var f) ? f : null;
             string process = ProcessKey(d.ProcessName, d.ProcessId, d.Host);
-            if (family != null && family.Series.Count(kv => kv.Value.Process == process) >= TopTypes && !family.Series.ContainsKey(LabelText(labels))) return;
-            Set("memoryops_heap_type_growth_bytes", "gauge", "bytes", $"Growth of a heap type's bytes between two snapshots (the top {TopTypes} types by growth)", labels, d.BytesDelta, null, process);
+            // (HELP texts are constants: node_exporter drops a metric whose HELP differs between two files.)
+            if (TopTypes == 0 || family != null && family.Series.Count(kv => kv.Value.Process == process) >= TopTypes && !family.Series.ContainsKey(LabelText(labels))) return;
+            Set("memoryops_heap_type_growth_bytes", "gauge", "bytes", "Growth of a heap type's bytes between two snapshots (the types that grew most, -Top)", labels, d.BytesDelta, null, process);
         }
 
         private void AddComparison(HeapComparison h)
@@ -151,13 +153,11 @@ namespace MemoryOps.Engine.Metrics
         /// <summary>
         /// A counter's Prometheus name: "dotnet_" + its name in snake case + its base unit as the suffix
         /// (gc-heap-size in bytes → dotnet_gc_heap_size_bytes; alloc-rate in bytes/s →
-        /// dotnet_alloc_rate_bytes_per_second; a percent becomes a 0..1 _ratio). One counter is a running total:
-        /// total-pause-time-by-gc is the seconds paused since start, a Prometheus counter (dotnet_gc_pause_seconds_total).
+        /// dotnet_alloc_rate_bytes_per_second; a percent becomes a 0..1 _ratio). Every counter sample is a level or a
+        /// rate per second already, so every family is a gauge.
         /// </summary>
         public static (string Name, string Type, string Unit, double Scale) CounterMetricName(string counter, string unit, CounterKind kind)
         {
-            if (string.Equals(counter, "total-pause-time-by-gc", StringComparison.OrdinalIgnoreCase) && unit == "seconds")
-                return ("dotnet_gc_pause_seconds_total", "counter", "seconds", 1);
             string stem = counter.StartsWith("dotnet.", StringComparison.OrdinalIgnoreCase) ? counter.Substring("dotnet.".Length) : counter;
             string name = "dotnet_" + SanitizeName(stem).Trim('_').ToLowerInvariant();
             // "_count" is the suffix of a histogram's or summary's sample count: a plain level of things must not
