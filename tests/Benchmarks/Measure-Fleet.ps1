@@ -69,6 +69,7 @@ try {
         $sw = [Diagnostics.Stopwatch]::StartNew()
         $big = Invoke-Command -Session $session -ArgumentList $Types {
             param($count)
+            Import-Module MemoryOps   # the type literal below needs the module loaded first
             $s = [MemoryOps.HeapSnapshot]@{ ProcessName = 'synthetic'; Source = 'Process'; Timestamp = [DateTime]::UtcNow }
             for ($i = 0; $i -lt $count; $i++) {
                 $s.Types.Add([MemoryOps.HeapTypeStat]@{ TypeName = "Synthetic.Namespace$($i % 97).Type$i<System.String, System.Int32>"; Count = $i + 1; TotalBytes = 24L * ($i + 1) })

@@ -64,7 +64,8 @@ namespace MemoryOps.Engine.Heap
             long length, end = 0;
             try
             {
-                using var file = new FileStream(fullPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+                // Opened the checked way: a FIFO or a device at the path would block this read, or never end.
+                using var file = IO.SafeFile.OpenRead(fullPath, "dump", target);
                 length = file.Length;
                 var header = new byte[64];
                 if (file.Read(header, 0, header.Length) != header.Length) return; // too short to be anything: ClrMD says so
@@ -118,7 +119,8 @@ namespace MemoryOps.Engine.Heap
             {
                 if (!LocalFile.IsReadableRegularFile(fileName)) return null;
                 if (!checkProperties) return fileName;
-                using var stream = new FileStream(fileName, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+                using var stream = IO.SafeFile.TryOpenRead(fileName); // checked again on the handle: the path may have changed
+                if (stream == null) return null;
                 using var pe = new PEReader(stream);
                 var header = pe.PEHeaders;
                 bool matches = header.CoffHeader.TimeDateStamp == buildTimeStamp && header.PEHeader != null && header.PEHeader.SizeOfImage == imageSize;

@@ -18,8 +18,9 @@ namespace MemoryOps.Engine.Heap
         {
             try
             {
-                using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-                return Read(file);
+                // A path beside a DAC, or named by a dump: only a regular file is read (a FIFO would block).
+                using var file = IO.SafeFile.TryOpenRead(path);
+                return file == null ? null : Read(file);
             }
             catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
             {
