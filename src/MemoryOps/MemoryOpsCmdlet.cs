@@ -18,7 +18,7 @@ namespace MemoryOps
         private readonly CancellationTokenSource stopping = new CancellationTokenSource();
 
         /// <summary>Fires when the user presses Ctrl+C or the pipeline is stopped.</summary>
-        protected CancellationToken Stopping => stopping.Token;
+        protected CancellationToken StopToken => stopping.Token;
 
         protected override void StopProcessing() => stopping.Cancel();
 
@@ -90,7 +90,7 @@ namespace MemoryOps
             try
             {
                 // Once stopping, no more ticks: WriteProgress throws PipelineStoppedException then.
-                while (!done.WaitOne(250)) if (!Stopping.IsCancellationRequested) tick();
+                while (!done.WaitOne(250)) if (!StopToken.IsCancellationRequested) tick();
             }
             catch (PipelineStoppedException)
             {

@@ -163,7 +163,7 @@ namespace MemoryOps.Commands
             if (!ShouldProcess(group.ToString(), $"Push {book.SeriesCount} metric series")) { refused = true; return; }
             try
             {
-                Engine.Metrics.PushGateway.Put(group, book.ToText(MetricsFormat.Prometheus), Stopping);
+                Engine.Metrics.PushGateway.Put(group, book.ToText(MetricsFormat.Prometheus), StopToken);
                 WriteVerbose($"{book.SeriesCount} series pushed to {group}.");
             }
             catch (OperationCanceledException) { refused = true; }

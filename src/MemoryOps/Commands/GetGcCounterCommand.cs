@@ -107,7 +107,7 @@ namespace MemoryOps.Commands
 
             // Samples, announcements and round markers travel through one ordered queue: a round's end must never be
             // seen before the samples the target wrote ahead of it.
-            using var collector = new ParallelCollector<StreamItem>(Stopping);
+            using var collector = new ParallelCollector<StreamItem>(StopToken);
             foreach (var target in Targets)
             {
                 int pid = target.ProcessId;
@@ -156,7 +156,7 @@ namespace MemoryOps.Commands
             foreach (var item in collector.Consume(TimeSpan.FromMilliseconds(100)))
             {
                 // Ctrl+C: leave even if a frozen target keeps a worker from finishing (Dispose abandons it after a grace period).
-                if (Stopping.IsCancellationRequested) break;
+                if (StopToken.IsCancellationRequested) break;
                 var now = DateTime.UtcNow;
                 if (item.Error != null)
                 {
@@ -241,7 +241,7 @@ namespace MemoryOps.Commands
             progress.RecordType = ProgressRecordType.Completed;
             WriteProgress(progress);
 
-            if (stoppedAt.HasValue && !Stopping.IsCancellationRequested)
+            if (stoppedAt.HasValue && !StopToken.IsCancellationRequested)
             {
                 foreach (var target in Targets)
                 {

@@ -63,7 +63,7 @@ namespace MemoryOps.Commands
             var gaps = new Dictionary<int, StreamGapDetector>();
             DateTime? stoppedAt = null;
 
-            using var collector = new ParallelCollector<GcStreamItem>(Stopping);
+            using var collector = new ParallelCollector<GcStreamItem>(StopToken);
             foreach (var target in Targets)
             {
                 int pid = target.ProcessId;
@@ -82,7 +82,7 @@ namespace MemoryOps.Commands
             foreach (var item in collector.Consume(TimeSpan.FromMilliseconds(200)))
             {
                 // Ctrl+C: leave even if a frozen target keeps a worker from finishing (Dispose abandons it after a grace period).
-                if (Stopping.IsCancellationRequested) break;
+                if (StopToken.IsCancellationRequested) break;
                 var now = DateTime.UtcNow;
                 if (item.Error != null)
                 {
@@ -137,7 +137,7 @@ namespace MemoryOps.Commands
             progress.RecordType = ProgressRecordType.Completed;
             WriteProgress(progress);
 
-            if (Stopping.IsCancellationRequested) return;
+            if (StopToken.IsCancellationRequested) return;
             var ended = stoppedAt ?? DateTime.UtcNow;
             foreach (var target in Targets)
             {

@@ -132,7 +132,7 @@ namespace MemoryOps.Commands
                     ProcessName = info?.ProcessName,
                 };
                 var clock = Stopwatch.StartNew();
-                var (snapshot, graph) = RunWithProgress(() => HeapGraphCollector.FromDump(path, options, null, Stopping), () =>
+                var (snapshot, graph) = RunWithProgress(() => HeapGraphCollector.FromDump(path, options, null, StopToken), () =>
                 {
                     progress.StatusDescription = $"{clock.Elapsed.TotalSeconds:0} s";
                     WriteProgress(progress);
@@ -166,7 +166,7 @@ namespace MemoryOps.Commands
             {
                 var clock = Stopwatch.StartNew();
                 var (snapshot, graph) = RunWithProgress(
-                    () => HeapGraphCollector.FromProcess(target, Timeout, messages.Enqueue, n => System.Threading.Interlocked.Exchange(ref objects, n), Stopping),
+                    () => HeapGraphCollector.FromProcess(target, Timeout, messages.Enqueue, n => System.Threading.Interlocked.Exchange(ref objects, n), StopToken),
                     () =>
                     {
                         progress.StatusDescription = $"{System.Threading.Interlocked.Read(ref objects):N0} objects so far";
@@ -207,7 +207,7 @@ namespace MemoryOps.Commands
                 if (RetainedSize)
                 {
                     var verbose = new System.Collections.Concurrent.ConcurrentQueue<string>();
-                    var sizes = RunWithProgress(() => analyzer.RetainedSizes(Matches, Top, Stopping, verbose.Enqueue), () => WriteProgress(progress));
+                    var sizes = RunWithProgress(() => analyzer.RetainedSizes(Matches, Top, StopToken, verbose.Enqueue), () => WriteProgress(progress));
                     while (verbose.TryDequeue(out var m)) WriteVerbose(m);
                     WriteVerbose($"Retained sizes of {analyzer.ReachableCount:N0} reachable objects in {clock.Elapsed.TotalSeconds:0.00} s.");
                     foreach (var s in sizes)
@@ -219,7 +219,7 @@ namespace MemoryOps.Commands
                 }
                 else
                 {
-                    var paths = RunWithProgress(() => analyzer.Paths(Matches, Top, MaxPaths, Stopping), () => WriteProgress(progress));
+                    var paths = RunWithProgress(() => analyzer.Paths(Matches, Top, MaxPaths, StopToken), () => WriteProgress(progress));
                     WriteVerbose($"Shortest paths over {analyzer.ReachableCount:N0} reachable objects in {clock.Elapsed.TotalSeconds:0.00} s.");
                     if (paths.Count == 0)
                     {

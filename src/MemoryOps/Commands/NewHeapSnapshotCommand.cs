@@ -87,7 +87,7 @@ namespace MemoryOps.Commands
                     ProcessId = info?.ProcessId,
                     ProcessName = info?.ProcessName,
                 };
-                var snapshot = RunWithProgress(() => DumpHeapReader.Read(path, options, f => fraction = f, Stopping), () =>
+                var snapshot = RunWithProgress(() => DumpHeapReader.Read(path, options, f => fraction = f, StopToken), () =>
                 {
                     progress.PercentComplete = fraction >= 0 ? (int)(fraction * 100) : -1;
                     WriteProgress(progress);
@@ -120,7 +120,7 @@ namespace MemoryOps.Commands
             try
             {
                 var snapshot = RunWithProgress(
-                    () => LiveHeapWalker.Take(target, Timeout, messages.Enqueue, n => System.Threading.Interlocked.Exchange(ref objects, n), Stopping),
+                    () => LiveHeapWalker.Take(target, Timeout, messages.Enqueue, n => System.Threading.Interlocked.Exchange(ref objects, n), StopToken),
                     () =>
                     {
                         progress.StatusDescription = $"{System.Threading.Interlocked.Read(ref objects):N0} objects so far";

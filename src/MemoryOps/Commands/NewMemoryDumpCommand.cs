@@ -40,7 +40,7 @@ namespace MemoryOps.Commands
                     // Progress comes from a worker callback; it is only stored there and written from this thread.
                     long written = 0;
                     var info = RunWithProgress(() => DumpWriter.Write(target, file, Type, Force, Force,
-                        n => System.Threading.Interlocked.Exchange(ref written, n), Stopping), () =>
+                        n => System.Threading.Interlocked.Exchange(ref written, n), StopToken), () =>
                     {
                         long n = System.Threading.Interlocked.Read(ref written);
                         progress.PercentComplete = expected > 0 ? (int)Math.Min(99, n * 100 / expected) : -1;

@@ -64,7 +64,7 @@ namespace MemoryOps.Commands
                             throw new MemoryOpsException(FailureKind.BaselineNotFound, $"There is no baseline '{name}' in the store {store.Path}.", name);
                         if (!ShouldProcess(store.FileOf(name), what)) continue;
                         var removed = store.RemoveEntries(name,
-                            e => (hosts == null || hosts.Any(h => h.IsMatch(e.Host))) && (before == null || e.Timestamp < before.Value), Stopping);
+                            e => (hosts == null || hosts.Any(h => h.IsMatch(e.Host))) && (before == null || e.Timestamp < before.Value), StopToken);
                         WriteVerbose($"Baseline '{name}': {removed.Count} entr{(removed.Count == 1 ? "y" : "ies")} removed from {store.FileOf(name)}.");
                         if (PassThru) WriteObject(removed, enumerateCollection: true);
                     }

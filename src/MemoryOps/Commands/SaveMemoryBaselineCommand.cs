@@ -79,7 +79,7 @@ namespace MemoryOps.Commands
             if (!ShouldProcess(file, $"Append {entries.Count} entr{(entries.Count == 1 ? "y" : "ies")} to baseline '{Name}'")) return;
             try
             {
-                var history = store.Append(Name, entries, MaxHistory, Stopping);
+                var history = store.Append(Name, entries, MaxHistory, StopToken);
                 WriteVerbose($"Baseline '{Name}' in {file} now holds {history.Count} entries (at most {MaxHistory} per host).");
                 if (PassThru) WriteObject(entries, enumerateCollection: true);
             }
