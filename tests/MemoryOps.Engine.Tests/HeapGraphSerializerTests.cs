@@ -96,6 +96,7 @@ namespace MemoryOps.Engine.Tests
                 b.OnNode(a, (ulong)(i % 5), 24 + i % 3 * 8);
                 if (i + 1 < n) b.OnEdge(a, a + 32);
                 if (i % 7 == 0 && i + 2 < n) b.OnEdge(a, a + 64);
+                if (i == 1) b.OnEdge(a, a + 96); // makes the count odd: the last target chunk ends mid-word
             }
             for (ulong t = 0; t < 5; t++) b.OnTypeName(t, $"T{t}");
             b.OnRoot(0x10000, HeapRootKind.Stack, null);

@@ -112,8 +112,9 @@ namespace MemoryOps.Engine.Retention
                 throw new InvalidDataException($"it announces a graph of {n:N0} objects and {edges:N0} references ({needed / 1048576.0:N0} MB), more than the {maxBytes / 1048576.0:N0} MB allowed");
             long stringBudget = Math.Max(0, maxBytes - needed);
 
-            var names = new string[typeCount];
-            for (int t = 0; t < typeCount; t++) names[t] = r.String(ref stringBudget, $"type name {t}") ?? throw new InvalidDataException($"type name {t} is missing");
+            // Lists that grow as items arrive, not arrays of the announced size: a count that lies costs nothing.
+            var names = new List<string>(Math.Min(typeCount, 4096));
+            for (int t = 0; t < typeCount; t++) names.Add(r.String(ref stringBudget, $"type name {t}") ?? throw new InvalidDataException($"type name {t} is missing"));
 
             var address = r.Chunks<ulong>(n);
             var type = r.Chunks<int>(n);
@@ -131,7 +132,7 @@ namespace MemoryOps.Engine.Retention
                 }
             if (n > 0 && previous != edges) throw new InvalidDataException($"its nodes' edges end at {previous}, but it announces {edges} edges");
 
-            var bigSizes = new Dictionary<int, long>(bigCount);
+            var bigSizes = new Dictionary<int, long>(Math.Min(bigCount, 4096));
             for (int i = 0; i < bigCount; i++)
             {
                 int node = r.Int32();
@@ -147,17 +148,17 @@ namespace MemoryOps.Engine.Retention
                 if ((uint)to >= (uint)n) throw new InvalidDataException($"reference {e} points at node {to}, but there are {n} nodes");
             }
 
-            var roots = new HeapGraphRoot[rootCount];
+            var roots = new List<HeapGraphRoot>(Math.Min(rootCount, 4096));
             for (int i = 0; i < rootCount; i++)
             {
                 int node = r.Int32();
                 byte kind = r.Byte();
                 if ((uint)node >= (uint)n) throw new InvalidDataException($"root {i} holds node {node}, but there are {n} nodes");
                 if (!Enum.IsDefined(typeof(HeapRootKind), (int)kind)) throw new InvalidDataException($"root {i} has the unknown kind {kind}");
-                roots[i] = new HeapGraphRoot(node, (HeapRootKind)kind, r.String(ref stringBudget, $"the name of root {i}"));
+                roots.Add(new HeapGraphRoot(node, (HeapRootKind)kind, r.String(ref stringBudget, $"the name of root {i}")));
             }
             if (r.UInt32() != EndMagic) throw new InvalidDataException("it does not end with a heap graph's end marker");
-            return new HeapGraph(n, address, type, size, bigSizes, edgeEnd, targets, names, roots);
+            return new HeapGraph(n, address, type, size, bigSizes, edgeEnd, targets, names.ToArray(), roots.ToArray());
         }
 
         /// <summary>Exact reads: a stream that ends early is InvalidDataException saying where.</summary>
@@ -203,7 +204,7 @@ namespace MemoryOps.Engine.Retention
             /// <summary><paramref name="count"/> items in chunks as <see cref="ChunkedList{T}"/> makes them, each allocated only when its bytes come.</summary>
             public T[][] Chunks<T>(int count) where T : struct
             {
-                var chunks = new T[(count + M) >> S][];
+                var chunks = new T[(int)(((long)count + M) >> S)][];
                 for (int c = 0; c < chunks.Length; c++)
                 {
                     var chunk = new T[Math.Min(ChunkSize, count - (c << S))];
