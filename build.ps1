@@ -56,6 +56,16 @@ function Invoke-Build {
             -r linux-x64 --self-contained false -p:PublishReadyToRun=true
     }
 
+    # The dump reader process (src/MemoryOps.DumpWorker): dumps are read in it, so a dump that crashes the runtime's
+    # native DAC ends that process, not pwsh. Only its own files are taken from this publish; it runs on the
+    # assemblies the module ships in lib/ (it has no deps.json, so the host takes what is in its folder).
+    $publishWorker = Join-Path $root 'out/publish-worker'
+    if (Test-Path $publishWorker) { Remove-Item $publishWorker -Recurse -Force }
+    Invoke-Native 'dotnet publish (dump reader, ReadyToRun)' {
+        dotnet publish (Join-Path $root 'src/MemoryOps.DumpWorker/MemoryOps.DumpWorker.csproj') -c $Configuration -o $publishWorker --nologo -v:q `
+            -r linux-x64 --self-contained false -p:PublishReadyToRun=true
+    }
+
     if (Test-Path $moduleDir) { Remove-Item $moduleDir -Recurse -Force }
     New-Item -ItemType Directory -Path $moduleDir | Out-Null
     # The module's own two assemblies sit beside the manifest and load into PowerShell's default context; the engine
@@ -75,6 +85,9 @@ function Invoke-Build {
     Get-ChildItem $publish -File | Where-Object Extension -in '.dll', '.pdb' |
         Where-Object { $name = $_.Name; -not ($notShipped | Where-Object { $name -like $_ }) } |
         ForEach-Object { Copy-Item $_.FullName -Destination $(if ($_.Name -in $ownAssemblies) { $moduleDir } else { $lib }) }
+    foreach ($file in 'MemoryOps.DumpWorker.dll', 'MemoryOps.DumpWorker.pdb', 'MemoryOps.DumpWorker.runtimeconfig.json') {
+        Copy-Item (Join-Path $publishWorker $file) -Destination $lib
+    }
     Copy-Item (Join-Path $root 'MemoryOps.psd1'), (Join-Path $root 'LICENSE') $moduleDir
     Copy-Item (Join-Path $root 'src/MemoryOps/MemoryOps.Format.ps1xml'), (Join-Path $root 'src/MemoryOps/MemoryOps.Types.ps1xml') $moduleDir
     Invoke-Docs

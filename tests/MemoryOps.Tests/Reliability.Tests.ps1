@@ -114,6 +114,100 @@ Describe 'Ctrl+C at every long step' {
     }
 }
 
+Describe 'When the dump reader process dies' {
+    # Dumps are read in a child process (lib/MemoryOps.DumpWorker.dll); a corrupt dump can crash the runtime's native
+    # DAC there. Here the reader is made to die for real, by a signal sent while it reads a big dump.
+    BeforeAll {
+        $target = Start-TestTarget
+        Send-TestTarget $target 'leak 1500000' | Out-Null
+        $script:readerDump = (New-MemoryDump -ProcessId $target.ProcessId -Path (Join-Path $TestDrive 'reader.dmp') -Type Heap).Path
+        $target | Stop-TestTarget
+
+        # The readers of a dump: processes whose command line runs MemoryOps.DumpWorker.dll on that very path.
+        $script:findReaders = {
+            param([string] $Dump)
+            foreach ($dir in [IO.Directory]::GetDirectories('/proc')) {
+                $id = Split-Path $dir -Leaf
+                if ($id -notmatch '^\d+$') { continue }
+                try { $argv = [IO.File]::ReadAllText("$dir/cmdline").Split([char]0) } catch { continue }
+                if (($argv | Where-Object { $_ -like '*/MemoryOps.DumpWorker.dll' }) -and $argv -contains $Dump) { [int]$id }
+            }
+        }
+        # Waits (up to 120 s) until a reader of the dump has the dump open, i.e. is reading it, then sends it the signal.
+        # Runs in a thread job: the finder comes as text (a script block stays bound to the runspace that made it).
+        $script:signalReader = {
+            param([string] $Dump, [string] $Signal, [string] $FindReadersText)
+            $FindReaders = [scriptblock]::Create($FindReadersText)
+            $deadline = [DateTime]::UtcNow.AddSeconds(120)
+            while ([DateTime]::UtcNow -lt $deadline) {
+                foreach ($id in & $FindReaders $Dump) {
+                    $open = foreach ($fd in [IO.Directory]::GetFiles("/proc/$id/fd")) { try { [IO.FileInfo]::new($fd).LinkTarget } catch { } }
+                    if ($open -contains $Dump) {
+                        & kill "-$Signal" $id
+                        $first = $LASTEXITCODE
+                        # The runtime's own SIGSEGV handler takes a SIGSEGV that is not its own fault, restores the default
+                        # action and returns, expecting the faulting instruction to fault again (as a real crash in the DAC
+                        # does); a signal sent by kill does not come again by itself, so it is sent until the reader is gone.
+                        for ($n = 1; $n -lt 100 -and (Test-Path "/proc/$id/fd"); $n++) { Start-Sleep -Milliseconds 50; & kill "-$Signal" $id 2>$null }
+                        return [pscustomobject]@{ ProcessId = $id; KillExit = $first; Sent = $n }
+                    }
+                }
+                Start-Sleep -Milliseconds 20
+            }
+            throw "No reader of '$Dump' appeared within 120 s."
+        }
+    }
+
+    It 'turns SIG<Signal> of the reader during <Name> into InvalidData naming the dump; pwsh and the module go on' -ForEach @(
+        @{ Name = 'New-HeapSnapshot -LiveOnly'; Signal = 'SEGV'; Message = '*crashed the dump reader (signal 11, SIGSEGV): the dump is corrupt*'; Command = 'New-HeapSnapshot'; Switches = @{ LiveOnly = $true } }
+        @{ Name = 'Get-HeapRetention -RetainedSize'; Signal = 'SEGV'; Message = '*crashed the dump reader (signal 11, SIGSEGV): the dump is corrupt*'; Command = 'Get-HeapRetention'; Switches = @{ RetainedSize = $true } }
+        @{ Name = 'New-HeapSnapshot -LiveOnly'; Signal = 'KILL'; Message = '*reader was killed (signal 9, SIGKILL)*out-of-memory killer*'; Command = 'New-HeapSnapshot'; Switches = @{ LiveOnly = $true } }
+    ) {
+        $killer = Start-ThreadJob -ScriptBlock $signalReader -ArgumentList $readerDump, $Signal, $findReaders.ToString()
+        $out = & $Command -DumpPath $readerDump @Switches -ErrorVariable err -ErrorAction SilentlyContinue
+        $kill = $killer | Wait-Job -Timeout 150 | Receive-Job
+        $killer | Remove-Job -Force
+        $kill.KillExit | Should -Be 0 -Because 'the signal must reach the reader while it reads'
+        $out | Should -BeNullOrEmpty
+        $err | Should -HaveCount 1
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'InvalidData,*'
+        $err[0].CategoryInfo.Category | Should -Be 'InvalidData'
+        $err[0].TargetObject | Should -Be $readerDump
+        $err[0].Exception.Message | Should -BeLike "*'$readerDump'*"
+        $err[0].Exception.Message | Should -BeLike $Message
+        Test-Path "/proc/$($kill.ProcessId)" | Should -BeFalse -Because 'the dead reader was waited for'
+        # This pwsh lives on, and so does the module: the same dump reads in the next call.
+        (New-HeapSnapshot -DumpPath $readerDump).ObjectCount | Should -BeGreaterThan 3000000
+    }
+
+    It 'a reader whose pwsh is killed ends by itself' {
+        # `dotnet <PSHOME>/pwsh.dll`: one process, the reader's parent (`dotnet pwsh` would put the SDK's launcher between).
+        $psi = [Diagnostics.ProcessStartInfo]::new('dotnet')
+        foreach ($a in (Join-Path $PSHOME 'pwsh.dll'), '-NoProfile', '-NonInteractive', '-c', "Import-Module '$env:MEMORYOPS_MODULE_PATH'; Get-HeapRetention -DumpPath '$readerDump' -RetainedSize") { $psi.ArgumentList.Add($a) }
+        $psi.UseShellExecute = $false; $psi.RedirectStandardOutput = $true; $psi.RedirectStandardError = $true
+        $pwsh = [Diagnostics.Process]::Start($psi)
+        try {
+            # The reader is found once it has the dump open; instead of signalling it, its pwsh is killed.
+            $deadline = [DateTime]::UtcNow.AddSeconds(120)
+            do {
+                $reader = & $findReaders $readerDump | Where-Object { (Get-Content "/proc/$_/status" -ErrorAction SilentlyContinue) -match "^PPid:\s+$($pwsh.Id)$" } | Select-Object -First 1
+                if (-not $reader) { Start-Sleep -Milliseconds 50 }
+            } until ($reader -or $pwsh.HasExited -or [DateTime]::UtcNow -gt $deadline)
+            $reader | Should -Not -BeNullOrEmpty -Because 'the child pwsh must start a reader'
+            $pwsh.Kill()
+            $pwsh.WaitForExit()
+            # Gone, or a zombie (its new parent, PID 1 of a container, may never reap it): either way no longer running.
+            $running = { $stat = Get-Content "/proc/$reader/stat" -ErrorAction SilentlyContinue; $stat -and ($stat -split '\) ')[1][0] -ne 'Z' }
+            $gone = [DateTime]::UtcNow.AddSeconds(10)
+            while ((& $running) -and [DateTime]::UtcNow -lt $gone) { Start-Sleep -Milliseconds 50 }
+            & $running | Should -BeFalse -Because 'the reader sees its stdin close when pwsh ends, and stops'
+        } finally {
+            if (-not $pwsh.HasExited) { $pwsh.Kill($true) }
+            foreach ($id in & $findReaders $readerDump) { & kill -KILL $id }
+        }
+    }
+}
+
 Describe 'Load' {
     BeforeAll {
         $script:targets = 1..8 | ForEach-Object { Start-TestTarget }

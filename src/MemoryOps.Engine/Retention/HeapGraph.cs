@@ -74,6 +74,10 @@ namespace MemoryOps.Engine.Retention
             return new HeapGraph(NodeCount, address, type, size, bigSizes, edgeEnd, targets, (string[])TypeNames, all);
         }
 
+        /// <summary>The arrays themselves, for <see cref="HeapGraphSerializer"/> (which writes them as they are).</summary>
+        internal (ulong[][] Address, int[][] Type, uint[][] Size, Dictionary<int, long> BigSizes, int[][] EdgeEnd, ulong[][] Targets) Arrays =>
+            (address, type, size, bigSizes, edgeEnd, targets);
+
         /// <summary>The graph's own arrays, in bytes (what the graph keeps in memory).</summary>
         public long MemoryBytes
         {

@@ -132,7 +132,9 @@ namespace MemoryOps.Commands
                     ProcessName = info?.ProcessName,
                 };
                 var clock = Stopwatch.StartNew();
-                var (snapshot, graph) = RunWithProgress(() => HeapGraphCollector.FromDump(path, options, null, StopToken), () =>
+                // The graph is read in a child process (a dump that crashes the runtime's DAC ends that process, not
+                // pwsh); the analysis runs here, on the arrays it sends back, and is kept for the next record.
+                var (snapshot, graph) = RunWithProgress(() => DumpWorkerClient.ReadGraph(path, options, null, StopToken), () =>
                 {
                     progress.StatusDescription = $"{clock.Elapsed.TotalSeconds:0} s";
                     WriteProgress(progress);

@@ -7,7 +7,7 @@ namespace MemoryOps.Commands
 {
     /// <summary>
     /// Per-type statistics of a managed heap, from a live process (EventPipe; forces a full blocking GC)
-    /// or from a dump (ClrMD).
+    /// or from a dump (ClrMD, in a child process: <see cref="DumpWorkerClient"/>).
     /// </summary>
     [Cmdlet(VerbsCommon.New, "HeapSnapshot", DefaultParameterSetName = ByIdSet)]
     [OutputType(typeof(HeapSnapshot))]
@@ -87,7 +87,8 @@ namespace MemoryOps.Commands
                     ProcessId = info?.ProcessId,
                     ProcessName = info?.ProcessName,
                 };
-                var snapshot = RunWithProgress(() => DumpHeapReader.Read(path, options, f => fraction = f, StopToken), () =>
+                // In a child process: a dump that crashes the runtime's DAC ends that process, not pwsh.
+                var snapshot = RunWithProgress(() => DumpWorkerClient.ReadSnapshot(path, options, f => fraction = f, StopToken), () =>
                 {
                     progress.PercentComplete = fraction >= 0 ? (int)(fraction * 100) : -1;
                     WriteProgress(progress);
