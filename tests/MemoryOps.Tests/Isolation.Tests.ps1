@@ -81,7 +81,7 @@ Describe 'MemoryOps beside other versions of its dependencies' {
     }
 
     It 'keeps the objects scripts see in the default context: type literals and format views work' {
-        $r = Invoke-FreshSession "Import-Module '$env:MEMORYOPS_MODULE_PATH'; `$s = [MemoryOps.HeapSnapshot]@{ TotalBytes = 1MB }; [pscustomobject]@{ Type = `$s.GetType().Assembly.GetName().Name; Context = [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext(`$s.GetType().Assembly).Name; View = (`$s | Out-String) -match '1\.0 MB' } | ConvertTo-Json -Compress"
+        $r = Invoke-FreshSession "Import-Module '$env:MEMORYOPS_MODULE_PATH'; `$s = [MemoryOps.HeapSnapshot]@{ TotalBytes = 1MB }; [pscustomobject]@{ Type = `$s.GetType().Assembly.GetName().Name; Context = [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext(`$s.GetType().Assembly).Name; View = (`$s | Out-String -Width 250) -match '1\.0 MB' } | ConvertTo-Json -Compress"
         $r.Type | Should -Be 'MemoryOps.Model'
         $r.Context | Should -Be 'Default'
         $r.View | Should -BeTrue
