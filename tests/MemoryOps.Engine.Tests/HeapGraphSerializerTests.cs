@@ -226,7 +226,8 @@ namespace MemoryOps.Engine.Tests
             Assert.DoesNotContain('\n', line);
             var e = DumpWorkerProtocol.ParseError(line)!;
             Assert.Equal(FailureKind.UnsupportedVersion, e.Kind);
-            Assert.Equal("two\nlines \"quoted\"", e.Message);
+            // The text travels whole; MemoryOpsException shows control characters escaped, as every message does.
+            Assert.Equal(Display.Escape("two\nlines \"quoted\""), e.Message);
             Assert.Equal("/tmp/a b.dmp", e.Target);
             Assert.Null(DumpWorkerProtocol.ParseError("error {\"kind\":\"7\",\"message\":\"m\"}"));
             Assert.Null(DumpWorkerProtocol.ParseError("error {\"kind\":\"NoSuchKind\",\"message\":\"m\"}"));
