@@ -370,7 +370,7 @@ Describe 'A process owned by another user' {
     It 'gets a clear AccessDenied error that says whose process it is and what to do' {
         $script = "Import-Module '$moduleMount/$(Split-Path -Leaf $env:MEMORYOPS_MODULE_PATH)'; Get-DotNetProcess -Id $($target.ProcessId) -ErrorVariable e -ErrorAction SilentlyContinue; " +
                   "`$e[0].FullyQualifiedErrorId; `$e[0].CategoryInfo.Category; `$e[0].Exception.Message; " +
-                  "(Get-DotNetProcess).ProcessId -contains $($target.ProcessId)"
+                  "(Get-DotNetProcess -WarningAction SilentlyContinue).ProcessId -contains $($target.ProcessId)"
         $out = runuser -u $user -- env "HOME=$userHome" "DOTNET_CLI_HOME=$userHome" dotnet "$mount/pwsh.dll" -NoProfile -NonInteractive -Command $script 2>&1
         $LASTEXITCODE | Should -Be 0 -Because ($out -join "`n")
         $out[0] | Should -BeLike 'AccessDenied,*'
