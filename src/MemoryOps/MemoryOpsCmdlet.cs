@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using System.Linq;
 using System.Management.Automation;
 using System.Threading;
 using MemoryOps.Engine;
@@ -118,6 +119,28 @@ namespace MemoryOps
         }
 
         /// <summary>A non-terminating error: this input failed, the pipeline goes on with the others.</summary>
+        /// <summary>
+        /// The baselines -Name patterns select, as Get-ChildItem selects files: a pattern gives the store's names it
+        /// matches (none is no error), a plain name gives itself (so a missing one is reported as BaselineNotFound).
+        /// </summary>
+        internal static IEnumerable<string> SelectBaselines(IReadOnlyList<string> inStore, IEnumerable<string> patterns)
+        {
+            foreach (var pattern in patterns)
+            {
+                if (!WildcardPattern.ContainsWildcardCharacters(pattern)) { yield return pattern; continue; }
+                var wildcard = WildcardPattern.Get(pattern, WildcardOptions.IgnoreCase);
+                foreach (var name in inStore) if (wildcard.IsMatch(name)) yield return name;
+            }
+        }
+
+        /// <summary>A -HostName filter (wildcards, any case); null when no host was given, so every entry passes.</summary>
+        internal static Func<MemoryBaselineEntry, bool>? HostFilter(string[]? hostNames)
+        {
+            if (hostNames == null) return null;
+            var patterns = hostNames.Select(h => WildcardPattern.Get(h, WildcardOptions.IgnoreCase)).ToArray();
+            return entry => patterns.Any(p => p.IsMatch(entry.Host));
+        }
+
         protected void WriteFailure(Exception e, object? target = null, FailureKind ioKind = FailureKind.ReadFailed) => WriteError(ToErrorRecord(e, target, ioKind));
 
         /// <summary>

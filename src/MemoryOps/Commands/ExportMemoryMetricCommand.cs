@@ -17,7 +17,7 @@ namespace MemoryOps.Commands
     /// </summary>
     [Cmdlet(VerbsData.Export, "MemoryMetric", DefaultParameterSetName = FileSet, SupportsShouldProcess = true)]
     [OutputType(typeof(FileInfo), ParameterSetName = new[] { FileSet })]
-    public sealed class ExportMemoryMetricCommand : MemoryOpsCmdlet
+    public sealed class ExportMemoryMetricCommand : MetricsCmdlet
     {
         private const string FileSet = "File";
         private const string PushSet = "PushGateway";
@@ -25,10 +25,6 @@ namespace MemoryOps.Commands
         internal const string Header = "# MemoryOps metrics (Export-MemoryMetric): this file is replaced on every update.";
         private static readonly TimeSpan FileEvery = TimeSpan.FromSeconds(1);
         private static readonly TimeSpan PushEvery = TimeSpan.FromSeconds(5);
-
-        /// <summary>A CounterSample, GcSummary, HeapSnapshot, HeapComparison, HeapTypeDelta or ThresholdResult (or their deserialized forms).</summary>
-        [Parameter(Mandatory = true, ValueFromPipeline = true)]
-        public PSObject InputObject { get; set; } = null!;
 
         /// <summary>The .prom file to write, in the textfile collector's folder; taken as written.</summary>
         [Parameter(Mandatory = true, Position = 0, ParameterSetName = FileSet)]
@@ -59,12 +55,6 @@ namespace MemoryOps.Commands
         [ValidateNotNull]
         public string Instance { get; set; } = Environment.MachineName;
 
-        /// <summary>How many heap types of each snapshot (by bytes) or comparison (by growth) become series.</summary>
-        [Parameter]
-        [ValidateRange(0, 100000)]
-        public int Top { get; set; } = 20;
-
-        private readonly MetricsBook book = new MetricsBook();
         private readonly Stopwatch sinceWrite = new Stopwatch();
         private bool changed;
         private bool refused;
@@ -72,7 +62,7 @@ namespace MemoryOps.Commands
 
         protected override void BeginProcessing()
         {
-            book.TopTypes = Top;
+            base.BeginProcessing();
             if (ParameterSetName == FileSet)
             {
                 full = GetUnresolvedProviderPathFromPSPath(Path);
@@ -87,16 +77,7 @@ namespace MemoryOps.Commands
 
         protected override void ProcessRecord()
         {
-            object? input;
-            try { input = ModelOf(InputObject); }
-            catch (MemoryOpsException e) { WriteFailure(e, InputObject); return; }
-            if (input == null || !book.Add(input))
-            {
-                WriteFailure(new MemoryOpsException(FailureKind.UnsupportedInput,
-                    $"Metrics are made of CounterSample, GcSummary, HeapSnapshot, HeapComparison, HeapTypeDelta and ThresholdResult objects, not {Rehydrator.TypeNameOf(InputObject)}." +
-                    (input is GcEventRecord ? " GC records are events: pipe Get-GcEvent -Summary instead." : ""), input), input);
-                return;
-            }
+            if (!AddInput()) return;
             changed = true;
             // A stream that never ends (Get-GcCounter -Continuous) keeps the file or the group current.
             if (sinceWrite.IsRunning && sinceWrite.Elapsed >= (ParameterSetName == FileSet ? FileEvery : PushEvery)) Flush();
@@ -106,7 +87,7 @@ namespace MemoryOps.Commands
         protected override void EndProcessing()
         {
             if (!changed && sinceWrite.IsRunning) return;
-            if (book.SeriesCount == 0) { WriteWarning("Nothing was exported: no input made a metric."); return; }
+            if (Book.SeriesCount == 0) { WriteWarning("Nothing was exported: no input made a metric."); return; }
             Flush();
             if (PassThru && ParameterSetName == FileSet && !refused && File.Exists(full)) WriteObject(new FileInfo(full));
         }
@@ -122,7 +103,7 @@ namespace MemoryOps.Commands
 
         private void WriteFile()
         {
-            if (!ShouldProcess(full, $"Write {book.SeriesCount} metric series")) { refused = true; return; }
+            if (!ShouldProcess(full, $"Write {Book.SeriesCount} metric series")) { refused = true; return; }
             try
             {
                 // Only a regular file (or a link) is ever replaced, even with -Force (a FIFO or device is UnsafeFile).
@@ -132,11 +113,11 @@ namespace MemoryOps.Commands
                 if (exists && !ours && !Force)
                     throw new MemoryOpsException(FailureKind.FileExists,
                         $"'{full}' exists and was not written by Export-MemoryMetric. Use -Force to replace it.", full);
-                string text = Header + "\n" + book.ToText(MetricsFormat.Prometheus);
+                string text = Header + "\n" + Book.ToText(MetricsFormat.Prometheus);
                 // 0644: node_exporter runs as its own user and must read the file.
                 AtomicFile.Write(full, overwrite: true, s => { var b = new UTF8Encoding(false).GetBytes(text); s.Write(b, 0, b.Length); },
                     UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
-                WriteVerbose($"{book.SeriesCount} series written to {full}.");
+                WriteVerbose($"{Book.SeriesCount} series written to {full}.");
             }
             catch (MemoryOpsException e) { refused = true; WriteFailure(e, full); }
             catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
@@ -160,11 +141,11 @@ namespace MemoryOps.Commands
         private void Push()
         {
             var group = Engine.Metrics.PushGateway.GroupUri(PushGateway, Job, new[] { ("instance", Instance) });
-            if (!ShouldProcess(group.ToString(), $"Push {book.SeriesCount} metric series")) { refused = true; return; }
+            if (!ShouldProcess(group.ToString(), $"Push {Book.SeriesCount} metric series")) { refused = true; return; }
             try
             {
-                Engine.Metrics.PushGateway.Put(group, book.ToText(MetricsFormat.Prometheus), StopToken);
-                WriteVerbose($"{book.SeriesCount} series pushed to {group}.");
+                Engine.Metrics.PushGateway.Put(group, Book.ToText(MetricsFormat.Prometheus), StopToken);
+                WriteVerbose($"{Book.SeriesCount} series pushed to {group}.");
             }
             catch (OperationCanceledException) { refused = true; }
             catch (MemoryOpsException e) { WriteFailure(e, PushGateway); }

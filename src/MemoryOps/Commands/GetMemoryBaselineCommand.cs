@@ -57,34 +57,28 @@ namespace MemoryOps.Commands
             try { store = OpenBaselineStore(Store, MaximumInputSize); }
             catch (MemoryOpsException e) { WriteFailure(e, Store); return; }
             WriteVerbose($"Baseline store: {store.Path}");
-            var names = store.List();
-            var hosts = HostName?.Select(h => WildcardPattern.Get(h, WildcardOptions.IgnoreCase)).ToArray();
-            foreach (var pattern in Name ?? new[] { "*" })
+            var ofHosts = HostFilter(HostName);
+            foreach (var name in SelectBaselines(store.List(), Name ?? new[] { "*" }))
             {
-                var wildcard = WildcardPattern.Get(pattern, WildcardOptions.IgnoreCase);
-                var matched = WildcardPattern.ContainsWildcardCharacters(pattern) ? names.Where(wildcard.IsMatch).ToList() : new System.Collections.Generic.List<string> { pattern };
-                foreach (var name in matched)
+                try
                 {
-                    try
+                    var all = store.Read(name);
+                    var history = ofHosts == null ? all : all.Where(ofHosts).ToList();
+                    WriteVerbose($"Baseline '{name}': {all.Count} entries in {store.FileOf(name)}" +
+                        (ofHosts == null ? "." : $", {history.Count} of them from host {string.Join(", ", HostName!)}."));
+                    if (ofHosts != null && history.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(string.Join("", HostName!)))
                     {
-                        var all = store.Read(name);
-                        var history = all.Where(e => hosts == null || hosts.Any(h => h.IsMatch(e.Host))).ToList();
-                        WriteVerbose($"Baseline '{name}': {all.Count} entries in {store.FileOf(name)}" +
-                            (hosts == null ? "." : $", {history.Count} of them from host {string.Join(", ", HostName!)}."));
-                        if (hosts != null && history.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(string.Join("", HostName!)))
-                        {
-                            WriteFailure(new MemoryOpsException(FailureKind.BaselineNotFound,
-                                $"Baseline '{name}' has no entries from host {string.Join(", ", HostName!)} (it has entries from {string.Join(", ", all.Select(e => e.Host).Distinct(StringComparer.OrdinalIgnoreCase))}).", name));
-                            continue;
-                        }
-                        if (Statistics) WriteObject(BaselineStatistics.Compute(name, history), enumerateCollection: true);
-                        else if (History) WriteObject(history, enumerateCollection: true);
-                        else
-                            foreach (var host in history.GroupBy(e => e.Host, StringComparer.OrdinalIgnoreCase).OrderBy(g => g.Key, StringComparer.OrdinalIgnoreCase))
-                                WriteObject(host.OrderBy(e => e.Timestamp).Last());
+                        WriteFailure(new MemoryOpsException(FailureKind.BaselineNotFound,
+                            $"Baseline '{name}' has no entries from host {string.Join(", ", HostName!)} (it has entries from {string.Join(", ", all.Select(e => e.Host).Distinct(StringComparer.OrdinalIgnoreCase))}).", name));
+                        continue;
                     }
-                    catch (Exception e) when (e is MemoryOpsException || e is System.IO.IOException || e is UnauthorizedAccessException) { WriteFailure(e, name); }
+                    if (Statistics) WriteObject(BaselineStatistics.Compute(name, history), enumerateCollection: true);
+                    else if (History) WriteObject(history, enumerateCollection: true);
+                    else
+                        foreach (var host in history.GroupBy(e => e.Host, StringComparer.OrdinalIgnoreCase).OrderBy(g => g.Key, StringComparer.OrdinalIgnoreCase))
+                            WriteObject(host.OrderBy(e => e.Timestamp).Last());
                 }
+                catch (Exception e) when (e is MemoryOpsException || e is System.IO.IOException || e is UnauthorizedAccessException) { WriteFailure(e, name); }
             }
         }
     }

@@ -45,32 +45,25 @@ namespace MemoryOps.Commands
             BaselineStore store;
             try { store = OpenBaselineStore(Store); }
             catch (MemoryOpsException e) { WriteFailure(e, Store); return; }
-            var hosts = HostName?.Select(h => WildcardPattern.Get(h, WildcardOptions.IgnoreCase)).ToArray();
+            var ofHosts = HostFilter(HostName);
             DateTime? before = MyInvocation.BoundParameters.ContainsKey(nameof(Before)) ? Before.ToUniversalTime() : (DateTime?)null;
-            var names = store.List();
-            foreach (var pattern in Name)
+            foreach (var name in SelectBaselines(store.List(), Name))
             {
-                var matched = WildcardPattern.ContainsWildcardCharacters(pattern)
-                    ? names.Where(WildcardPattern.Get(pattern, WildcardOptions.IgnoreCase).IsMatch).ToList()
-                    : new System.Collections.Generic.List<string> { pattern };
-                foreach (var name in matched)
+                string what = (ofHosts == null && before == null) ? "Remove the whole baseline"
+                    : "Remove the entries" + (ofHosts != null ? $" of host {string.Join(", ", HostName!)}" : "") + (before != null ? $" taken before {before:u}" : "");
+                try
                 {
-                    string what = (hosts == null && before == null) ? "Remove the whole baseline"
-                        : "Remove the entries" + (hosts != null ? $" of host {string.Join(", ", HostName!)}" : "") + (before != null ? $" taken before {before:u}" : "");
-                    try
-                    {
-                        BaselineStore.ValidateName(name);
-                        if (!store.Exists(name))
-                            throw new MemoryOpsException(FailureKind.BaselineNotFound, $"There is no baseline '{name}' in the store {store.Path}.", name);
-                        if (!ShouldProcess(store.FileOf(name), what)) continue;
-                        var removed = store.RemoveEntries(name,
-                            e => (hosts == null || hosts.Any(h => h.IsMatch(e.Host))) && (before == null || e.Timestamp < before.Value), StopToken);
-                        WriteVerbose($"Baseline '{name}': {removed.Count} entr{(removed.Count == 1 ? "y" : "ies")} removed from {store.FileOf(name)}.");
-                        if (PassThru) WriteObject(removed, enumerateCollection: true);
-                    }
-                    catch (MemoryOpsException e) { WriteFailure(e, name); }
-                    catch (OperationCanceledException) { return; }
+                    BaselineStore.ValidateName(name);
+                    if (!store.Exists(name))
+                        throw new MemoryOpsException(FailureKind.BaselineNotFound, $"There is no baseline '{name}' in the store {store.Path}.", name);
+                    if (!ShouldProcess(store.FileOf(name), what)) continue;
+                    var removed = store.RemoveEntries(name,
+                        e => (ofHosts == null || ofHosts(e)) && (before == null || e.Timestamp < before.Value), StopToken);
+                    WriteVerbose($"Baseline '{name}': {removed.Count} entr{(removed.Count == 1 ? "y" : "ies")} removed from {store.FileOf(name)}.");
+                    if (PassThru) WriteObject(removed, enumerateCollection: true);
                 }
+                catch (MemoryOpsException e) { WriteFailure(e, name); }
+                catch (OperationCanceledException) { return; }
             }
         }
     }
