@@ -437,7 +437,7 @@ if ($results.Contains('Live')) {
 }
 if ($results.Contains('DumpRead')) {
     $r = $results.DumpRead
-    L "- **Dump read**: warm $(F2 $r.Warm.Wall) s against SOS's $(F2 $r.B.Wall) s. Fresh = $(F2 ($bareS + $importS)) s of pwsh and import + the read; the read itself opens the dump and creates the DAC runtime (~0.2 s) and walks every object from 1 MB block reads."
+    L "- **Dump read**: warm $(F2 $r.Warm.Wall) s against SOS's $(F2 $r.B.Wall) s. Fresh = $(F2 ($bareS + $importS)) s of pwsh and import + the read; the read itself runs in a child process (the dump reader, so that a dump that crashes the runtime's DAC cannot end pwsh), which starts its runtime and compiles ClrMD's code afresh for every dump (~0.5 s), opens the dump, creates the DAC runtime (~0.2 s) and walks every object from 1 MB block reads. Peak memory here is pwsh's: the reader's own (57 MB on this dump, measured apart) is not in it."
 }
 if ($results.Contains('DumpWrite')) {
     $r = $results.DumpWrite

@@ -18,7 +18,7 @@ namespace MemoryOps.Engine.Tests
         private const long Plenty = 1L << 40;
 
         /// <summary>Every feature of the format: several types (one non-ASCII), a size past 4 GB, edges, named and unnamed roots.</summary>
-        private static HeapGraph SmallGraph()
+        internal static HeapGraph SmallGraph()
         {
             var b = new HeapGraphBuilder();
             b.OnNode(0x1000, 7, 24); b.OnEdge(0x1000, 0x1040); b.OnEdge(0x1000, 0x1080);
@@ -43,7 +43,7 @@ namespace MemoryOps.Engine.Tests
 
         private static HeapGraph ReadBack(byte[] bytes, long maxBytes = Plenty) => HeapGraphSerializer.Read(new MemoryStream(bytes), maxBytes);
 
-        private static void AssertSame(HeapGraph expected, HeapGraph actual)
+        internal static void AssertSame(HeapGraph expected, HeapGraph actual)
         {
             Assert.Equal(expected.NodeCount, actual.NodeCount);
             Assert.Equal(expected.EdgeCount, actual.EdgeCount);
@@ -193,63 +193,6 @@ namespace MemoryOps.Engine.Tests
             var badTarget = (byte[])bytes.Clone();
             BitConverter.GetBytes(4).CopyTo(badTarget, targetsAt); // there are 4 nodes: 0..3
             Assert.Contains("points at node 4", Assert.Throws<InvalidDataException>(() => ReadBack(badTarget)).Message);
-        }
-
-        [Fact]
-        public void Protocol_result_round_trips_and_refuses_a_cut_short_stream()
-        {
-            var snapshot = new HeapSnapshot
-            {
-                Source = SnapshotSource.Dump, ProcessId = 42, ProcessName = "app\u001b", Timestamp = new DateTime(2026, 11, 1, 0, 0, 0, DateTimeKind.Utc),
-                RuntimeVersion = "10.0.12", TotalBytes = 100, ObjectCount = 4, DumpPath = "/tmp/x.dmp", Gen2Bytes = 64,
-                Types = new List<HeapTypeStat> { new HeapTypeStat { TypeName = "Holder", Count = 2, TotalBytes = 56 } },
-            };
-            var graph = SmallGraph();
-            var stream = new MemoryStream();
-            DumpWorkerProtocol.WriteResult(stream, snapshot, graph);
-            var bytes = stream.ToArray();
-            var (s, g) = DumpWorkerProtocol.ReadResult(new MemoryStream(bytes), withGraph: true, Plenty, "/tmp/x.dmp");
-            Assert.Equal("app\u001b", s.ProcessName);
-            Assert.Equal(64, s.Gen2Bytes);
-            Assert.Equal("Holder", Assert.Single(s.Types).TypeName);
-            AssertSame(graph, g!);
-            for (int length = 0; length < bytes.Length; length += 7)
-                Assert.Throws<InvalidDataException>(() => DumpWorkerProtocol.ReadResult(new MemoryStream(bytes, 0, length), withGraph: true, Plenty, "/tmp/x.dmp"));
-            var extra = bytes.Concat(new byte[] { 1 }).ToArray();
-            Assert.Throws<InvalidDataException>(() => DumpWorkerProtocol.ReadResult(new MemoryStream(extra), withGraph: true, Plenty, "/tmp/x.dmp"));
-        }
-
-        [Fact]
-        public void Protocol_error_lines_carry_kind_message_and_target_on_one_line()
-        {
-            string line = DumpWorkerProtocol.ErrorLine(FailureKind.UnsupportedVersion, "two\nlines \"quoted\"", "/tmp/a b.dmp");
-            Assert.DoesNotContain('\n', line);
-            var e = DumpWorkerProtocol.ParseError(line)!;
-            Assert.Equal(FailureKind.UnsupportedVersion, e.Kind);
-            // The text travels whole; MemoryOpsException shows control characters escaped, as every message does.
-            Assert.Equal(Display.Escape("two\nlines \"quoted\""), e.Message);
-            Assert.Equal("/tmp/a b.dmp", e.Target);
-            Assert.Null(DumpWorkerProtocol.ParseError("error {\"kind\":\"7\",\"message\":\"m\"}"));
-            Assert.Null(DumpWorkerProtocol.ParseError("error {\"kind\":\"NoSuchKind\",\"message\":\"m\"}"));
-            Assert.Null(DumpWorkerProtocol.ParseError("error not json"));
-            Assert.True(DumpWorkerProtocol.TryParseProgress(DumpWorkerProtocol.ProgressLine(0.25), out double f) && f == 0.25);
-            Assert.False(DumpWorkerProtocol.TryParseProgress("progress 7", out _));
-        }
-
-        [Fact]
-        public void Arguments_round_trip_whatever_the_values_hold()
-        {
-            var options = new DumpReadOptions { RuntimePath = "--live-only", LiveOnly = true, ProcessId = 12, ProcessName = "a b\tc" };
-            var request = DumpWorkerProtocol.Parse(DumpWorkerProtocol.Arguments(DumpWorkerMode.Graph, "-x; rm -rf /", options), out _)!;
-            Assert.Equal(DumpWorkerMode.Graph, request.Mode);
-            Assert.Equal("-x; rm -rf /", request.DumpPath);
-            Assert.Equal("--live-only", request.Options.RuntimePath);
-            Assert.True(request.Options.LiveOnly);
-            Assert.Equal(12, request.Options.ProcessId);
-            Assert.Equal("a b\tc", request.Options.ProcessName);
-            Assert.Null(DumpWorkerProtocol.Parse(new[] { "snapshot" }, out var problem));
-            Assert.Contains("--dump", problem);
-            Assert.Null(DumpWorkerProtocol.Parse(new[] { "snapshot", "--dump", "x", "--pid", "-1" }, out _));
         }
     }
 }

@@ -13,8 +13,10 @@ BeforeAll {
     $script:target = Start-TestTarget
     $script:dump = New-MemoryDump -ProcessId $target.ProcessId -Path (Join-Path $dir 'target.dmp') -Type Heap
 
-    function Invoke-ChildPwsh([string] $Script, [string[]] $Arguments, [int] $TimeoutSeconds, [string] $User) {
+    function Invoke-ChildPwsh([string] $Script, [string[]] $Arguments, [int] $TimeoutSeconds, [string] $User, [int] $IdleSeconds = 0) {
         # A child process, so that a crash is a non-zero exit code this test sees, not the end of the test run.
+        # With -IdleSeconds, a child that prints no line for that long is taken as hung (whatever the machine's load,
+        # one step never takes that long), and -TimeoutSeconds bounds the whole run.
         $file = Join-Path $dir "child-$([guid]::NewGuid().ToString('N').Substring(0, 6)).ps1"
         Set-Content -LiteralPath $file -Value $Script
         $psi = [Diagnostics.ProcessStartInfo]::new('dotnet')
@@ -22,12 +24,23 @@ BeforeAll {
         $psi.WorkingDirectory = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
         $psi.RedirectStandardOutput = $true; $psi.RedirectStandardError = $true; $psi.UseShellExecute = $false
         $process = [Diagnostics.Process]::Start($psi)
-        $stdout = $process.StandardOutput.ReadToEndAsync(); $stderr = $process.StandardError.ReadToEndAsync()
-        if (-not $process.WaitForExit($TimeoutSeconds * 1000)) {
-            $process.Kill($true); $process.WaitForExit()
-            throw "The child pwsh did not finish within $TimeoutSeconds s. Its output: $($stdout.Result)"
+        $stderr = $process.StandardError.ReadToEndAsync()
+        $lines = [Collections.Generic.List[string]]::new()
+        $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
+        $idle = if ($IdleSeconds -gt 0) { $IdleSeconds } else { $TimeoutSeconds }
+        $next = $process.StandardOutput.ReadLineAsync()
+        while ($true) {
+            $wait = [Math]::Max(0, [Math]::Min($idle, ($deadline - [DateTime]::UtcNow).TotalSeconds))
+            if (-not $next.Wait([TimeSpan]::FromSeconds($wait))) {
+                $process.Kill($true); $process.WaitForExit()
+                throw "The child pwsh printed nothing for $idle s or ran past $TimeoutSeconds s. Its output: $($lines -join "`n")"
+            }
+            if ($null -eq $next.Result) { break }
+            $lines.Add($next.Result)
+            $next = $process.StandardOutput.ReadLineAsync()
         }
-        [pscustomobject]@{ ExitCode = $process.ExitCode; Out = $stdout.Result -split "`n"; Err = $stderr.Result }
+        $process.WaitForExit()
+        [pscustomobject]@{ ExitCode = $process.ExitCode; Out = $lines.ToArray(); Err = $stderr.Result }
     }
 }
 
@@ -43,9 +56,11 @@ Describe 'Hostile dumps' {
         $seed = if ($env:MEMORYOPS_FUZZ_SEED) { [int]$env:MEMORYOPS_FUZZ_SEED } else { Get-Random -Minimum 1 -Maximum 1000000 }
         Write-Host "HostileDump fuzz: seed $seed (replay with MEMORYOPS_FUZZ_SEED=$seed)"
         $clock = [Diagnostics.Stopwatch]::StartNew()
-        $run = Invoke-ChildPwsh -Script (Get-Content -Raw (Join-Path $PSScriptRoot 'HostileDumpFuzz.ps1')) -TimeoutSeconds 600 -Arguments @(
+        $run = Invoke-ChildPwsh -Script (Get-Content -Raw (Join-Path $PSScriptRoot 'HostileDumpFuzz.ps1')) -TimeoutSeconds 3600 -IdleSeconds 300 -Arguments @(
             '-ModulePath', $env:MEMORYOPS_MODULE_PATH, '-DumpPath', $dump.Path, '-WorkFolder', $shm, '-Seed', $seed, '-Count', 200)
-        Write-Host "HostileDump fuzz: $([int]$clock.Elapsed.TotalSeconds) s; $(($run.Out | Where-Object { $_ -like 'summary*' }))"
+        # A copy that crashes the runtime's native DAC ends the reader process only (reported as InvalidData, "crashed the dump reader").
+        $crashed = @($run.Out | Where-Object { $_ -match '^result \d+ InvalidData .*crashed the dump reader' }).Count
+        Write-Host "HostileDump fuzz: $([int]$clock.Elapsed.TotalSeconds) s; $(($run.Out | Where-Object { $_ -like 'summary*' })); reader crashes: $crashed"
         $lastCase = $run.Out | Where-Object { $_ -like 'case *' } | Select-Object -Last 1
         $run.ExitCode | Should -Be 0 -Because "pwsh must survive every case (last case started: $lastCase; stderr: $($run.Err))"
         $results = @($run.Out | Where-Object { $_ -like 'result *' })

@@ -1,8 +1,9 @@
 <#
 .SYNOPSIS
-    Reads damaged copies of one real dump with the dump cmdlets, all in this one process, and prints one line per
-    case. Run by HostileDump.Tests.ps1 in a child pwsh, so a case that kills the process shows as a non-zero exit
-    (the last "case" line printed names it, with the seed that rebuilds it).
+    Reads damaged copies of one real dump with the dump cmdlets, all in this one process (each read in its own
+    dump reader process, as the cmdlets do), and prints one line per case. Run by HostileDump.Tests.ps1 in a child
+    pwsh, so a case that kills this process shows as a non-zero exit (the last "case" line printed names it, with
+    the seed that rebuilds it).
 .DESCRIPTION
     Case i of seed S is rebuilt from System.Random(S + i) alone, so "-Seed S -First i -Count 1" replays it.
     Kinds, in turn: ~1,000 random byte flips anywhere; truncation at a random length; random damage to the ELF

@@ -9,7 +9,7 @@ using MemoryOps.Engine.Retention;
 namespace MemoryOps.Engine.Heap
 {
     /// <summary>What the dump reader process reads: per-type statistics only, or those and the object graph.</summary>
-    public enum DumpWorkerMode { Snapshot, Graph }
+    internal enum DumpWorkerMode { Snapshot, Graph }
 
     /// <summary>One request to the dump reader process, as its command line carries it.</summary>
     internal sealed class DumpWorkerRequest
