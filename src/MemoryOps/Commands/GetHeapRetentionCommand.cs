@@ -18,27 +18,8 @@ namespace MemoryOps.Commands
     [Cmdlet(VerbsCommon.Get, "HeapRetention", DefaultParameterSetName = ByIdSet)]
     [OutputType(typeof(HeapRetentionPath))]
     [OutputType(typeof(HeapRetainedSize))]
-    public sealed class GetHeapRetentionCommand : ProcessTargetCmdlet
+    public sealed class GetHeapRetentionCommand : HeapSourceCmdlet
     {
-        private const string DumpPathSet = "DumpPath";
-        private const string DumpInfoSet = "DumpInfo";
-        private const string LiteralPathSet = "LiteralPath";
-
-        /// <summary>Dump files; wildcards.</summary>
-        [Parameter(Mandatory = true, ParameterSetName = DumpPathSet, ValueFromPipelineByPropertyName = true)]
-        [SupportsWildcards]
-        [ValidateNotNullOrEmpty]
-        public string[] DumpPath { get; set; } = Array.Empty<string>();
-
-        /// <summary>Dump files, taken as written (no wildcards); Get-ChildItem output binds here.</summary>
-        [Parameter(Mandatory = true, ParameterSetName = LiteralPathSet, ValueFromPipelineByPropertyName = true)]
-        [Alias("PSPath", "LP")]
-        [ValidateNotNullOrEmpty]
-        public string[] LiteralPath { get; set; } = Array.Empty<string>();
-
-        [Parameter(Mandatory = true, ParameterSetName = DumpInfoSet, ValueFromPipeline = true)]
-        public MemoryDumpInfo[] Dump { get; set; } = Array.Empty<MemoryDumpInfo>();
-
         /// <summary>Types whose instances to explain (canonical names; * and ? are wildcards, [ ] are literal). Also TypeName from Compare-HeapSnapshot.</summary>
         [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
         [SupportsWildcards]
@@ -59,52 +40,23 @@ namespace MemoryOps.Commands
         [Parameter]
         public SwitchParameter RetainedSize { get; set; }
 
-        /// <summary>Folder of the runtime the dump was taken with (or its libmscordaccore.so), for a dump from another machine.</summary>
-        [Parameter(ParameterSetName = DumpPathSet)]
-        [Parameter(ParameterSetName = LiteralPathSet)]
-        [Parameter(ParameterSetName = DumpInfoSet)]
-        [ValidateNotNullOrEmpty]
-        public string? RuntimePath { get; set; }
-
-        /// <summary>How long to wait for a live heap walk, in seconds.</summary>
-        [Parameter(ParameterSetName = ByIdSet)]
-        [Parameter(ParameterSetName = ByNameSet)]
-        [SecondsToTimeSpan]
-        [ValidateTimeSpan(1, 86400, TooShort = "The walk forces a full GC in the target, which a shorter wait would waste.")]
-        public TimeSpan Timeout { get; set; } = TimeSpan.FromMinutes(2);
-
         // The last graph taken, reused while the same source comes again (e.g. one delta per record from
         // Compare-HeapSnapshot with -DumpPath given once): one walk, not one per type.
         private string? cachedKey;
         private HeapSnapshot? cachedSnapshot;
         private RetentionAnalyzer? cachedAnalyzer;
 
-        protected override void ProcessRecord()
+        // A process already walked in this pipeline (the same -ProcessId with one TypeName per record from
+        // Compare-HeapSnapshot) is analysed again from its graph, not walked again.
+        protected override void FromProcesses()
         {
-            switch (ParameterSetName)
-            {
-                case DumpPathSet:
-                case LiteralPathSet:
-                    bool literal = ParameterSetName == LiteralPathSet;
-                    foreach (var path in ResolveInputPaths(literal ? LiteralPath : DumpPath, literal))
-                        FromDump(path, null);
-                    break;
-                case DumpInfoSet:
-                    foreach (var dump in Dump)
-                        FromDump(dump.Path, dump);
-                    break;
-                default:
-                    // A process already walked in this pipeline (the same -ProcessId with one TypeName per record from
-                    // Compare-HeapSnapshot) is analysed again from its graph, not walked again.
-                    int? cachedPid = cachedSnapshot?.Source == SnapshotSource.Process ? cachedSnapshot.ProcessId : (int?)null;
-                    var fresh = ResolveTargets();
-                    if (cachedPid != null && !fresh.Any(t => t.ProcessId == cachedPid)
-                        && (ParameterSetName == ByIdSet ? ProcessId.Contains(cachedPid.Value) : Targets.Any(t => t.ProcessId == cachedPid)))
-                        Analyze(cachedPid.Value);
-                    foreach (var target in fresh)
-                        FromProcess(target);
-                    break;
-            }
+            int? cachedPid = cachedSnapshot?.Source == SnapshotSource.Process ? cachedSnapshot.ProcessId : (int?)null;
+            var fresh = ResolveTargets();
+            if (cachedPid != null && !fresh.Any(t => t.ProcessId == cachedPid)
+                && (ParameterSetName == ByIdSet ? ProcessId.Contains(cachedPid.Value) : Targets.Any(t => t.ProcessId == cachedPid)))
+                Analyze(cachedPid.Value);
+            foreach (var target in fresh)
+                FromProcess(target);
         }
 
         protected override void EndProcessing() => Forget();
@@ -116,21 +68,16 @@ namespace MemoryOps.Commands
             cachedAnalyzer = null;
         }
 
-        private void FromDump(string path, MemoryDumpInfo? info)
+        protected override void FromDump(string path, MemoryDumpInfo? info)
         {
             string key = "dump:" + path;
             if (cachedKey == key) { Analyze(path); return; }
             Forget();
             var progress = new ProgressRecord(5, "Get-HeapRetention", $"Reading the object graph of {path}");
             WriteVerbose($"Reading the object graph of {path}.");
-            try
+            ReadSource(path, progress, () =>
             {
-                var options = new DumpReadOptions
-                {
-                    RuntimePath = RuntimePath == null ? null : GetUnresolvedProviderPathFromPSPath(RuntimePath),
-                    ProcessId = info?.ProcessId,
-                    ProcessName = info?.ProcessName,
-                };
+                var options = DumpOptions(info);
                 var clock = Stopwatch.StartNew();
                 // The graph is read in a child process (a dump that crashes the runtime's DAC ends that process, not
                 // pwsh); the analysis runs here, on the arrays it sends back, and is kept for the next record.
@@ -141,21 +88,10 @@ namespace MemoryOps.Commands
                 });
                 Keep(key, snapshot, graph, clock);
                 Analyze(path);
-            }
-            catch (OperationCanceledException) { }
-            catch (MemoryOpsException e) { WriteFailure(e, path); }
-            catch (Exception e) when (!(e is PipelineStoppedException) && !(e is OutOfMemoryException))
-            {
-                WriteFailure(new MemoryOpsException(FailureKind.InvalidData, $"'{path}' could not be read as a dump: {e.Message}", path, e));
-            }
-            finally
-            {
-                progress.RecordType = ProgressRecordType.Completed;
-                WriteProgress(progress);
-            }
+            });
         }
 
-        private void FromProcess(DotNetProcessInfo target)
+        protected override void FromProcess(DotNetProcessInfo target)
         {
             string key = "pid:" + target.ProcessId;
             if (cachedKey == key) { Analyze(target.ProcessId); return; }
@@ -164,7 +100,7 @@ namespace MemoryOps.Commands
             WriteVerbose($"Starting a heap walk with references in {target}: the runtime runs a full blocking GC and streams every live object and reference.");
             var messages = new System.Collections.Concurrent.ConcurrentQueue<string>();
             long objects = 0;
-            try
+            ReadSource(target.ProcessId, progress, () =>
             {
                 var clock = Stopwatch.StartNew();
                 var (snapshot, graph) = RunWithProgress(
@@ -177,14 +113,7 @@ namespace MemoryOps.Commands
                 while (messages.TryDequeue(out var m)) WriteVerbose(m);
                 Keep(key, snapshot, graph, clock);
                 Analyze(target.ProcessId);
-            }
-            catch (OperationCanceledException) { }
-            catch (MemoryOpsException e) { WriteFailure(e, target.ProcessId); }
-            finally
-            {
-                progress.RecordType = ProgressRecordType.Completed;
-                WriteProgress(progress);
-            }
+            });
         }
 
         private void Keep(string key, HeapSnapshot snapshot, HeapGraph graph, Stopwatch clock)
