@@ -15,7 +15,7 @@ namespace MemoryOps.Commands
     [Cmdlet(VerbsCommon.Get, "GcCounter", DefaultParameterSetName = ByIdSet)]
     [OutputType(typeof(CounterSample))]
     [OutputType(typeof(CounterDescriptor))]
-    public sealed class GetGcCounterCommand : ProcessTargetCmdlet
+    public sealed class GetGcCounterCommand : SessionStreamCmdlet<GetGcCounterCommand.StreamItem>
     {
         [Parameter(Position = 1)]
         [SupportsWildcards]
@@ -71,13 +71,23 @@ namespace MemoryOps.Commands
 
         protected override void ProcessRecord() => ResolveTargets();
 
+        private readonly Dictionary<int, SampleLimitTracker> trackers = new Dictionary<int, SampleLimitTracker>();
+        private readonly Dictionary<string, CounterDescriptor> descriptors = new Dictionary<string, CounterDescriptor>(StringComparer.Ordinal);
+        private readonly ProgressRecord progress = new ProgressRecord(1, "Get-GcCounter", "Waiting for the first values") { PercentComplete = -1 };
+        private int perCounter;
+        private bool anyValue, warnedNothing;
+
+        // Counters have no heartbeat: the gap detector starts with the first value, clock or announcement. A provider
+        // that publishes nothing at all is a misspelling, which the "published no counter" warning names.
+        protected override bool GapStartsWithSession => false;
+
         protected override void EndProcessing()
         {
             if (Targets.Count == 0) return;
 
             // With no stop condition, take one sample of each counter (like Get-Counter).
             bool oneShot = ListAvailable || (!Continuous && Duration == TimeSpan.Zero && MaxSamples == 0);
-            int perCounter = ListAvailable ? 1 : MaxSamples > 0 ? MaxSamples : oneShot ? 1 : 0;
+            perCounter = ListAvailable ? 1 : MaxSamples > 0 ? MaxSamples : oneShot ? 1 : 0;
             var filters = Counter?.Select(c => WildcardPattern.Get(c, WildcardOptions.IgnoreCase)).ToArray();
             var options = new CounterSessionOptions
             {
@@ -88,193 +98,115 @@ namespace MemoryOps.Commands
                 Meters = Source != CounterSource.EventCounters,
             };
 
-            var started = DateTime.UtcNow;
-            DateTime? deadline = Duration > TimeSpan.Zero ? started + Duration : (DateTime?)null;
-            var trackers = new Dictionary<int, SampleLimitTracker>();
-            var finished = new HashSet<int>();
-            var descriptors = new Dictionary<string, CounterDescriptor>(StringComparer.Ordinal);
-
             // A target that goes silent mid-stream (stopped, frozen) is reported, never waited on in silence. In a watch
             // (-Continuous) or a window (-Duration) the gap is reported when it begins and when it ends, and the watch goes
             // on: a monitor should outlast a paused container or a debugger, and show the hole. Waiting for a count
             // (one sample, -MaxSamples, -ListAvailable), it gives up with a Timeout error once a value is the start
             // timeout overdue, as it does when the target does not answer at all.
-            bool watch = Continuous || deadline.HasValue;
+            bool watch = Continuous || Duration > TimeSpan.Zero;
             TimeSpan? silenceLimit = watch ? (TimeSpan?)null : Interval + EventPipeRunner.StartTimeout;
-            var gaps = new Dictionary<int, StreamGapDetector>();
-            var sessionOpen = new HashSet<int>();
-            DateTime? stoppedAt = null;
 
             // Samples, announcements and round markers travel through one ordered queue: a round's end must never be
             // seen before the samples the target wrote ahead of it.
-            using var collector = new ParallelCollector<StreamItem>(StopToken);
-            foreach (var target in Targets)
+            Stream(TimeSpan.FromMilliseconds(100), Duration, target =>
             {
                 int pid = target.ProcessId;
                 if (perCounter > 0)
                     trackers[pid] = new SampleLimitTracker(perCounter, Settle, patience: Interval + Interval + TimeSpan.FromSeconds(1.5)) { RoundGap = TimeSpan.FromTicks(Interval.Ticks / 2) };
-                gaps[pid] = new StreamGapDetector(pid, Interval, "sample", silenceLimit);
                 WriteVerbose($"Starting a counter session in {target} for {string.Join(", ", Provider)} every {Interval.TotalSeconds:0.###} s.");
                 var session = new CounterSession(pid, target.Name, options);
-                collector.Start(pid, (emit, warn, token) => session.Run(
+                return (new StreamGapDetector(pid, Interval, "sample", silenceLimit), (emit, warn, token) => session.Run(
                     sample => emit(new StreamItem { Sample = sample }), warn,
                     key => emit(new StreamItem { Announce = key }), token,
                     (source, time) => emit(new StreamItem { ClockSource = source, Clock = time }),
                     (source, time) => emit(new StreamItem { ClockSource = source, Clock = time, RoundEnd = true }),
                     () => emit(new StreamItem { SessionStarted = true })));
-            }
-
-            bool anyValue = false, warnedNothing = false;
-            void HandleSample(CounterSample sample)
-            {
-                anyValue = true;
-                if (ListAvailable)
-                    {
-                        string key = sample.Source + "|" + sample.Provider + "|" + sample.Name;
-                        if (!descriptors.ContainsKey(key))
-                        {
-                            descriptors[key] = new CounterDescriptor
-                            {
-                                ProcessId = sample.ProcessId,
-                                Provider = sample.Provider,
-                                Name = sample.Name,
-                                DisplayName = sample.DisplayName,
-                                Unit = sample.Unit,
-                                Kind = sample.Kind,
-                                Source = sample.Source,
-                                TagKeys = sample.Tags.Keys.OrderBy(k => k, StringComparer.Ordinal).ToArray(),
-                            };
-                        }
-                    }
-                    else
-                    {
-                        WriteObject(sample);
-                    }
-            }
-
-            var progress = new ProgressRecord(1, "Get-GcCounter", "Waiting for the first values") { PercentComplete = -1 };
-            foreach (var item in collector.Consume(TimeSpan.FromMilliseconds(100)))
-            {
-                // Ctrl+C: leave even if a frozen target keeps a worker from finishing (Dispose abandons it after a grace period).
-                if (StopToken.IsCancellationRequested) break;
-                var now = DateTime.UtcNow;
-                if (item.Error != null)
-                {
-                    WriteFailure(item.Error, item.WorkerKey);
-                    finished.Add(item.WorkerKey);
-                }
-                else if (item.Warning != null)
-                {
-                    WriteWarning(item.Warning);
-                }
-                else if (item.Value != null && !finished.Contains(item.WorkerKey))
-                {
-                    trackers.TryGetValue(item.WorkerKey, out var tracker);
-                    // Anything from the stream (a value, a clock, an announcement) shows the target is running. The gap
-                    // detector starts with the first of them, not with the session: a provider that publishes nothing at
-                    // all is a misspelling, which the "published no counter" warning below names.
-                    if (item.Value.SessionStarted)
-                    {
-                        sessionOpen.Add(item.WorkerKey);
-                        continue;
-                    }
-                    if (stoppedAt == null && gaps[item.WorkerKey].Arrived(item.Value.Arrived) is string resumed) WriteWarning(resumed);
-                    if (item.Value.Sample == null)
-                    {
-                        if (tracker != null && item.Value.Announce != null) tracker.Announce(item.Value.Announce, now);
-                        else if (tracker != null && item.Value.ClockSource != null) tracker.ObserveClock(item.Value.ClockSource, item.Value.Clock, item.Value.RoundEnd, now);
-                    }
-                    else if (tracker == null || tracker.Record(item.Value.Sample, now))
-                    {
-                        HandleSample(item.Value.Sample);
-                    }
-                }
-
-                // Stop conditions, checked on every item and every tick.
-                if (deadline.HasValue && now >= deadline.Value && stoppedAt == null)
-                {
-                    WriteVerbose($"Duration of {Duration.TotalSeconds:0.###} s reached; stopping the sessions.");
-                    stoppedAt = now;
-                    collector.StopAll();
-                }
-                // Silence is judged only with the queue empty: items still queued (a slow consumer downstream) arrived on
-                // time, and the detector has not seen them yet.
-                if (stoppedAt == null && collector.Pending == 0)
-                {
-                    foreach (var kv in gaps)
-                    {
-                        if (finished.Contains(kv.Key)) continue;
-                        string? begun = kv.Value.Check(now, out bool timedOut);
-                        if (timedOut)
-                        {
-                            WriteFailure(kv.Value.TimeoutError(now), kv.Key);
-                            finished.Add(kv.Key);
-                            collector.StopWorker(kv.Key);
-                        }
-                        else if (begun != null) WriteWarning(begun);
-                    }
-                }
-                foreach (var kv in trackers)
-                {
-                    if (finished.Contains(kv.Key)) continue;
-                    bool nothingArrived = kv.Value.ExpectedCounters == 0 && now - started > Interval + NothingArrivedGrace;
-                    if (kv.Value.IsSatisfied(now) || nothingArrived)
-                    {
-                        if (nothingArrived)
-                            WriteWarning($"Process {kv.Key} published no counter matching the request within {(Interval + NothingArrivedGrace).TotalSeconds:0} s. Check -Provider and -Counter with -ListAvailable.");
-                        WriteVerbose($"Process {kv.Key}: every counter has {MaxSamplesText(perCounter)}; ending its session.");
-                        finished.Add(kv.Key);
-                        collector.StopWorker(kv.Key);
-                    }
-                }
-                if (!anyValue && !warnedNothing && trackers.Count == 0 && now - started > Interval + NothingArrivedGrace)
-                {
-                    warnedNothing = true;
-                    WriteWarning($"No counter matching the request has arrived in {(now - started).TotalSeconds:0} s. Check -Provider and -Counter with -ListAvailable.");
-                }
-                if (!anyValue && !Continuous)
-                {
-                    progress.StatusDescription = $"Waiting for the first values ({(now - started).TotalSeconds:0.0} s)";
-                    WriteProgress(progress);
-                }
-            }
+            });
             progress.RecordType = ProgressRecordType.Completed;
             WriteProgress(progress);
 
-            if (stoppedAt.HasValue && !StopToken.IsCancellationRequested)
-            {
-                foreach (var target in Targets)
-                {
-                    int pid = target.ProcessId;
-                    // Failed, or had its samples and ended its session early: its silence since then is no gap.
-                    if (finished.Contains(pid)) continue;
-                    // The window closed while the session was still being opened (the worker was cancelled, which is no
-                    // error of its own): the target never answered, and returning nothing for it silently would read as "no data".
-                    if (!sessionOpen.Contains(pid) && !gaps[pid].Watching)
-                        WriteFailure(new MemoryOpsException(FailureKind.Timeout,
-                            $"Process {pid} did not open a diagnostic session within the {Duration.TotalSeconds:0.###} s window (is it stopped or frozen?): no sample was taken.", pid), pid);
-                    else if (gaps[pid].Close(stoppedAt.Value) is string tail) WriteWarning(tail);
-                }
-            }
+            // Failed, or had its samples and ended its session early (Done): its silence since then is no gap.
+            CloseWindow("no sample was taken");
 
             if (ListAvailable)
                 WriteObject(descriptors.Values.OrderBy(d => d.Source).ThenBy(d => d.Provider).ThenBy(d => d.Name, StringComparer.Ordinal), enumerateCollection: true);
         }
 
+        protected override void OnItem(int pid, StreamItem item, DateTime now)
+        {
+            trackers.TryGetValue(pid, out var tracker);
+            if (item.Sample == null)
+            {
+                if (tracker != null && item.Announce != null) tracker.Announce(item.Announce, now);
+                else if (tracker != null && item.ClockSource != null) tracker.ObserveClock(item.ClockSource, item.Clock, item.RoundEnd, now);
+            }
+            else if (tracker == null || tracker.Record(item.Sample, now))
+            {
+                HandleSample(item.Sample);
+            }
+        }
+
+        private void HandleSample(CounterSample sample)
+        {
+            anyValue = true;
+            if (!ListAvailable)
+            {
+                WriteObject(sample);
+                return;
+            }
+            string key = sample.Source + "|" + sample.Provider + "|" + sample.Name;
+            if (!descriptors.ContainsKey(key))
+            {
+                descriptors[key] = new CounterDescriptor
+                {
+                    ProcessId = sample.ProcessId,
+                    Provider = sample.Provider,
+                    Name = sample.Name,
+                    DisplayName = sample.DisplayName,
+                    Unit = sample.Unit,
+                    Kind = sample.Kind,
+                    Source = sample.Source,
+                    TagKeys = sample.Tags.Keys.OrderBy(k => k, StringComparer.Ordinal).ToArray(),
+                };
+            }
+        }
+
+        protected override void OnTick(DateTime now)
+        {
+            foreach (var kv in trackers)
+            {
+                if (Failed.Contains(kv.Key) || Done.Contains(kv.Key)) continue;
+                bool nothingArrived = kv.Value.ExpectedCounters == 0 && now - Started > Interval + NothingArrivedGrace;
+                if (kv.Value.IsSatisfied(now) || nothingArrived)
+                {
+                    if (nothingArrived)
+                        WriteWarning($"Process {kv.Key} published no counter matching the request within {(Interval + NothingArrivedGrace).TotalSeconds:0} s. Check -Provider and -Counter with -ListAvailable.");
+                    WriteVerbose($"Process {kv.Key}: every counter has {MaxSamplesText(perCounter)}; ending its session.");
+                    Finish(kv.Key);
+                }
+            }
+            if (!anyValue && !warnedNothing && trackers.Count == 0 && now - Started > Interval + NothingArrivedGrace)
+            {
+                warnedNothing = true;
+                WriteWarning($"No counter matching the request has arrived in {(now - Started).TotalSeconds:0} s. Check -Provider and -Counter with -ListAvailable.");
+            }
+            if (!anyValue && !Continuous)
+            {
+                progress.StatusDescription = $"Waiting for the first values ({(now - Started).TotalSeconds:0.0} s)";
+                WriteProgress(progress);
+            }
+        }
+
         private static string MaxSamplesText(int n) => n == 1 ? "1 sample" : $"{n} samples";
 
         /// <summary>What a counter session hands the pipeline thread, in the order it happened.</summary>
-        private sealed class StreamItem
+        public sealed class StreamItem : SessionStreamItem
         {
             public CounterSample? Sample;
             public string? Announce;
             public string? ClockSource;
             public DateTime Clock;
             public bool RoundEnd;
-            public bool SessionStarted;
-            /// <summary>When the worker thread received it, so a backlog on the pipeline thread is not mistaken for a silent target.</summary>
-            public readonly DateTime Arrived = DateTime.UtcNow;
         }
-
     }
 }
