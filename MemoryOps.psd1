@@ -7,7 +7,7 @@
     CompanyName          = 'MemoryOps'
     Copyright            = '(c) MemoryOps contributors. MIT License.'
     Description          = 'See, capture, compare and police the memory of .NET services from the PowerShell pipeline: live GC counters and events, heap snapshots and dumps, diffs, baselines and thresholds. Linux only.'
-    PowerShellVersion    = '7.4'
+    PowerShellVersion    = '7.6'
     # The objects scripts see (snapshots, samples, rules...) load first into PowerShell's own context; the engine and
     # its dependencies load from lib/ into the module's own context when MemoryOps.dll is imported.
     RequiredAssemblies   = @('MemoryOps.Model.dll')
@@ -41,7 +41,7 @@
             # No ProjectUri, LicenseUri or HelpInfoURI until the project has a public home that answers: a link that
             # does not resolve is worse than none. The licence (MIT) ships in the module folder as LICENSE.
             ReleaseNotes = @'
-0.1.0 (Linux, PowerShell 7.4 or later; imports fail at once elsewhere)
+0.1.0 (Linux, PowerShell 7.6 or later: .NET 10; imports fail at once elsewhere)
 - Get-DotNetProcess; Get-GcCounter (System.Runtime EventCounters and Meter, any provider); Get-GcEvent (per-GC
   records and a pause summary).
 - New-MemoryDump; New-HeapSnapshot (live over EventPipe, or from a Heap/Full dump with ClrMD, -LiveOnly);
