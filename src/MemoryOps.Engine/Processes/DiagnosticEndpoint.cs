@@ -177,6 +177,11 @@ namespace MemoryOps.Engine.Processes
                 }
             }
 
+            // A process that is exiting closes its socket before its name leaves the temp folder: its own fd table no longer
+            // holds the socket while the kernel still lists it, which reads as "held by another". Gone by now, it was
+            // that race, not a planted socket: a listing skips it quietly instead of warning about a process that ended.
+            if (rejected.Count > 0 && !ProcessDiscovery.ProcessExists(pid))
+                throw new MemoryOpsException(FailureKind.ProcessNotFound, $"Process {pid} exited while its diagnostic socket was being checked.", pid);
             if (rejected.Count > 0)
                 throw new MemoryOpsException(FailureKind.UntrustedSocket,
                     $"Process {pid} ({ProcessDiscovery.SafeProcessName(pid)}) has no diagnostic socket that passes the checks. " + Summary(rejected) +
