@@ -81,7 +81,7 @@ namespace MemoryOps
         }
 
         /// <summary>How the dump reader is to read <paramref name="info"/>'s dump: -RuntimePath resolved against the PowerShell location.</summary>
-        protected DumpReadOptions DumpOptions(MemoryDumpInfo? info, bool liveOnly = false) => new DumpReadOptions
+        private protected DumpReadOptions DumpOptions(MemoryDumpInfo? info, bool liveOnly = false) => new DumpReadOptions
         {
             RuntimePath = RuntimePath == null ? null : GetUnresolvedProviderPathFromPSPath(RuntimePath),
             LiveOnly = liveOnly,

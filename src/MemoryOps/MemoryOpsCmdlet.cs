@@ -109,7 +109,7 @@ namespace MemoryOps
         /// A relative path resolves against PowerShell's current location, as every other path parameter does (the
         /// process's working folder is not changed by Set-Location).
         /// </summary>
-        protected BaselineStore OpenBaselineStore(string? store, long? maximumInputSize = null)
+        private protected BaselineStore OpenBaselineStore(string? store, long? maximumInputSize = null)
         {
             string? given = string.IsNullOrEmpty(store) ? BaselineStore.PathFromEnvironment() : store;
             return new BaselineStore(given == null ? null : GetUnresolvedProviderPathFromPSPath(given))

@@ -27,7 +27,7 @@ namespace MemoryOps
     public abstract class SessionStreamCmdlet<TItem> : ProcessTargetCmdlet where TItem : SessionStreamItem
     {
         /// <summary>Per target: the silence detector of its stream.</summary>
-        protected Dictionary<int, StreamGapDetector> Gaps { get; } = new Dictionary<int, StreamGapDetector>();
+        private protected Dictionary<int, StreamGapDetector> Gaps { get; } = new Dictionary<int, StreamGapDetector>();
 
         /// <summary>Targets whose session failed (an error was written); their later items are dropped.</summary>
         protected HashSet<int> Failed { get; } = new HashSet<int>();
@@ -83,7 +83,7 @@ namespace MemoryOps
         /// Starts one session per target (<paramref name="open"/> gives its gap detector and its blocking run, which
         /// gets an item sink, a warning sink and a token) and consumes them all until every session has ended.
         /// </summary>
-        protected void Stream(TimeSpan tick, TimeSpan window,
+        private protected void Stream(TimeSpan tick, TimeSpan window,
             Func<DotNetProcessInfo, (StreamGapDetector Gap, Action<Action<TItem>, Action<string>, CancellationToken> Run)> open)
         {
             Started = DateTime.UtcNow;

@@ -5,7 +5,7 @@ using System.Linq;
 namespace MemoryOps.Engine.Baselines
 {
     /// <summary>Mean, spread and range of every metric and heap type over a baseline's history.</summary>
-    public static class BaselineStatistics
+    internal static class BaselineStatistics
     {
         /// <summary>Each host's own statistics (hosts in name order): a fleet sharing a store keeps one history per host.</summary>
         public static List<MemoryBaselineStatistic> Compute(string baseline, IReadOnlyList<MemoryBaselineEntry> history)
@@ -155,7 +155,7 @@ namespace MemoryOps.Engine.Baselines
     }
 
     /// <summary>One baseline's history, with each host's statistics computed once, when first asked for.</summary>
-    public sealed class BaselineHistory
+    internal sealed class BaselineHistory
     {
         private readonly Dictionary<string, IReadOnlyList<MemoryBaselineStatistic>> byHost = new Dictionary<string, IReadOnlyList<MemoryBaselineStatistic>>(StringComparer.OrdinalIgnoreCase);
         private IReadOnlyList<MemoryBaselineStatistic>? acrossHosts;

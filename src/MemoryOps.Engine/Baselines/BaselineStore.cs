@@ -18,7 +18,7 @@ namespace MemoryOps.Engine.Baselines
     /// maximum and replaces the file atomically, so two scheduled jobs saving at the same moment both land and a
     /// reader never sees half a file. A file that cannot be read is reported and never overwritten.
     /// </summary>
-    public sealed class BaselineStore
+    internal sealed class BaselineStore
     {
         public const string EnvironmentVariable = "MEMORYOPS_BASELINE_STORE";
         public const string FormatName = "MemoryOps.Baseline";

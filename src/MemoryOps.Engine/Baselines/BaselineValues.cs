@@ -8,7 +8,7 @@ namespace MemoryOps.Engine.Baselines
     /// negative size) would own the mean and spread of every later check against it, so such a value is refused where
     /// it enters, on save, and where it is read back, with an error naming the metric and the entry.
     /// </summary>
-    public static class BaselineValues
+    internal static class BaselineValues
     {
         /// <summary>
         /// The largest magnitude a saved value may have: 10^18. No memory figure comes near it (10^18 bytes is 888 PiB,

@@ -5,7 +5,7 @@ using System.Linq;
 namespace MemoryOps.Engine.Compare
 {
     /// <summary>Per-type differences between two heap snapshots, largest growth first.</summary>
-    public static class HeapComparer
+    internal static class HeapComparer
     {
         /// <summary>
         /// Every type in either snapshot, sorted by BytesDelta descending (then name). The Free pseudo-type of a

@@ -9,7 +9,7 @@ namespace MemoryOps.Engine.Counters
     /// No TraceEvent types here: the session hands over plain payload dictionaries, so every
     /// conversion can be tested without a live process.
     /// </summary>
-    public static class CounterPayloadParser
+    internal static class CounterPayloadParser
     {
         public const string EventCountersSource = "EventCounters";
         public const string MeterSource = "Meter";

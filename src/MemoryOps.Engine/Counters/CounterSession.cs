@@ -10,7 +10,7 @@ using Microsoft.Diagnostics.Tracing;
 
 namespace MemoryOps.Engine.Counters
 {
-    public sealed class CounterSessionOptions
+    internal sealed class CounterSessionOptions
     {
         /// <summary>EventSource and Meter names; each is asked for both, as dotnet-counters does, since a name may be either.</summary>
         public IReadOnlyList<string> Providers { get; set; } = new[] { RuntimeProvider };
@@ -30,7 +30,7 @@ namespace MemoryOps.Engine.Counters
     /// EventSources and the instruments of the named Meters (through the System.Diagnostics.Metrics
     /// EventSource), converted to base units by <see cref="CounterPayloadParser"/>.
     /// </summary>
-    public sealed class CounterSession
+    internal sealed class CounterSession
     {
         private const string MetricsEventSource = "System.Diagnostics.Metrics";
         // MetricsEventSource shares one aggregation among all clients that use this id (.NET 8+),

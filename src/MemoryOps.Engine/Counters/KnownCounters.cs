@@ -7,7 +7,7 @@ namespace MemoryOps.Engine.Counters
     /// The counters .NET 10's System.Runtime publishes (read off a live process with
     /// Get-GcCounter -ListAvailable), for tab completion without connecting to anything.
     /// </summary>
-    public static class KnownCounters
+    internal static class KnownCounters
     {
         public static readonly string[] SystemRuntimeEventCounters =
         {

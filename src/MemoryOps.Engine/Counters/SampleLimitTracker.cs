@@ -12,7 +12,7 @@ namespace MemoryOps.Engine.Counters
     /// announced but never reports (a Counter&lt;T&gt; nobody has incremented, such as dotnet.exceptions in a
     /// process without exceptions) stops being waited for after <c>patience</c>.
     /// </summary>
-    public sealed class SampleLimitTracker
+    internal sealed class SampleLimitTracker
     {
         private readonly int samplesPerCounter;
         private readonly TimeSpan settle;

@@ -14,7 +14,7 @@ namespace MemoryOps.Engine.Dumps
     /// The runtime writes to a temporary name beside the target path, which is renamed over the path only
     /// when complete, so a failed or cancelled dump never leaves a partial file and never replaces a good one.
     /// </summary>
-    public static class DumpWriter
+    internal static class DumpWriter
     {
         // Checking the socket asks the runtime for ProcessInfo2 first; a live runtime answers in milliseconds.
         private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(3);

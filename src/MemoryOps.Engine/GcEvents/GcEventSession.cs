@@ -18,7 +18,7 @@ namespace MemoryOps.Engine.GcEvents
     /// is stitched together by TraceEvent's own GC analysis (the code behind PerfView's GCStats),
     /// rather than by hand.
     /// </summary>
-    public sealed class GcEventSession
+    internal sealed class GcEventSession
     {
         private readonly int pid;
         private readonly string processName;

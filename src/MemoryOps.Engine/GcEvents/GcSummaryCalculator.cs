@@ -4,7 +4,7 @@ using System.Collections.Generic;
 namespace MemoryOps.Engine.GcEvents
 {
     /// <summary>Folds GC records into a <see cref="GcSummary"/> for a known window.</summary>
-    public static class GcSummaryCalculator
+    internal static class GcSummaryCalculator
     {
         public static GcSummary Summarize(int pid, string processName, DateTime windowStart, DateTime windowEnd, IEnumerable<GcEventRecord> records)
         {

@@ -11,7 +11,7 @@ using Microsoft.Diagnostics.Runtime;
 
 namespace MemoryOps.Engine.Heap
 {
-    public sealed class DumpReadOptions
+    internal sealed class DumpReadOptions
     {
         /// <summary>Folder of the runtime the dump was taken with (holding libmscordaccore.so), or the DAC file itself. Default: the path recorded in the dump, which works for a dump of this machine.</summary>
         public string? RuntimePath { get; set; }
@@ -27,7 +27,7 @@ namespace MemoryOps.Engine.Heap
     /// are walked in parallel from bulk reads (<see cref="SegmentWalker"/>), each worker filling its own
     /// <see cref="HeapStatsBuilder"/>, merged at the end; names are resolved once per method table.
     /// </summary>
-    public static class DumpHeapReader
+    internal static class DumpHeapReader
     {
         private const string DacFileName = "libmscordaccore.so";
         private const string RuntimeFileName = "libcoreclr.so";

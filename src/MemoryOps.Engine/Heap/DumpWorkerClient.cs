@@ -25,7 +25,7 @@ namespace MemoryOps.Engine.Heap
     /// ends, the child sees stdin close and exits rather than read on for nobody.
     /// </para>
     /// </summary>
-    public static class DumpWorkerClient
+    internal static class DumpWorkerClient
     {
         public const string WorkerFileName = "MemoryOps.DumpWorker.dll";
         /// <summary>Longest stderr line taken from the worker; the rest of a longer one is skipped.</summary>

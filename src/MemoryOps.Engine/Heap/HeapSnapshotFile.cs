@@ -11,7 +11,7 @@ namespace MemoryOps.Engine.Heap
     /// The heap snapshot file format (docs/heap-snapshot-format.md): UTF-8 JSON, gzip-compressed when the
     /// path ends in .gz, with a format name and a version so a reader can refuse what it does not understand.
     /// </summary>
-    public static class HeapSnapshotFile
+    internal static class HeapSnapshotFile
     {
         public const string FormatName = "MemoryOps.HeapSnapshot";
         public const int CurrentVersion = 1;

@@ -9,7 +9,7 @@ namespace MemoryOps.Engine.Heap
     /// or a BulkType type id), resolving and canonicalizing names only once per type at the end: memory
     /// follows the number of types, not the number of objects.
     /// </summary>
-    public sealed class HeapStatsBuilder
+    internal sealed class HeapStatsBuilder
     {
         private readonly Dictionary<ulong, (long Count, long Bytes)> byId = new Dictionary<ulong, (long, long)>();
 

@@ -31,7 +31,7 @@ namespace MemoryOps.Engine.Heap
     /// loader-only rundown at the end of the session.
     /// </para>
     /// </summary>
-    public static class LiveHeapWalker
+    internal static class LiveHeapWalker
     {
         // GC | Type | GCHeapDump | GCHeapCollect | GCHeapAndTypeNames (verified on .NET 10 here).
         private const long HeapDumpKeywords = 0x1980001;

@@ -18,7 +18,7 @@ namespace MemoryOps.Engine.Heap
     /// Written by hand because no library parses both spellings into one (System.Reflection.Metadata's
     /// TypeName parser reads only the reflection form and needs a runtime-shaped input).
     /// </summary>
-    public static class TypeNameCanonicalizer
+    internal static class TypeNameCanonicalizer
     {
         public static string Canonicalize(string name)
         {

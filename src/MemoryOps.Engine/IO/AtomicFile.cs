@@ -11,7 +11,7 @@ namespace MemoryOps.Engine.IO
     /// a device at the path is refused even with -Force. Each write first removes the temporary files that killed
     /// writers left in that folder (see <see cref="TemporaryFiles"/>).
     /// </summary>
-    public static class AtomicFile
+    internal static class AtomicFile
     {
         public static void Write(string path, bool overwrite, Action<Stream> write) =>
             Write(path, overwrite, write, UnixFileMode.UserRead | UnixFileMode.UserWrite);

@@ -16,7 +16,7 @@ namespace MemoryOps.Engine.IO
     /// Sized for real heaps: up to ~100,000 types (about 4 JSON values each), names of up to a few thousand
     /// characters, snapshot files of a few MB (15 MB of JSON for 100,000 types).
     /// </summary>
-    public sealed class InputLimits
+    internal sealed class InputLimits
     {
         /// <summary>Snapshot files: 64 MB of JSON (a real heap of 100,000 types is about 15 MB), 2 M values, names of 16,384 characters.</summary>
         public const long DefaultSnapshotMaximumInputSize = 64L * 1024 * 1024;
@@ -68,7 +68,7 @@ namespace MemoryOps.Engine.IO
     }
 
     /// <summary>Reads a whole input file, decompressing gzip, and stops at the first limit it crosses.</summary>
-    public static class BoundedInput
+    internal static class BoundedInput
     {
         /// <summary>
         /// The file's bytes (gunzipped when they start with the gzip magic: a renamed file still reads), never more

@@ -12,7 +12,7 @@ namespace MemoryOps.Engine.IO
     /// opened handle after (the path may have been swapped in between); writes replace only regular files (or a
     /// symbolic link, which is replaced as a link), never a device or a FIFO; folders are created owner-only.
     /// </summary>
-    public static class SafeFile
+    internal static class SafeFile
     {
         /// <summary>"a named pipe (FIFO)", "a character device", ... for messages.</summary>
         public static string Describe(UnixFileKind kind) => kind switch

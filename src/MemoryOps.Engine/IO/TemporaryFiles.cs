@@ -15,7 +15,7 @@ namespace MemoryOps.Engine.IO
     /// is still being written). A dump of hundreds of MB left by a killed writer is removed by the next write to
     /// that folder.
     /// </summary>
-    public static class TemporaryFiles
+    internal static class TemporaryFiles
     {
         private const string Marker = "memoryops";
         private const int MaxFileNameBytes = 255;

@@ -6,7 +6,7 @@ using Microsoft.Win32.SafeHandles;
 namespace MemoryOps.Engine.IO
 {
     /// <summary>What is at a path, without opening it.</summary>
-    public enum UnixFileKind
+    internal enum UnixFileKind
     {
         Regular,
         Directory,
@@ -19,7 +19,7 @@ namespace MemoryOps.Engine.IO
     }
 
     /// <summary>The facts of one lstat/stat/fstat that the safety checks need.</summary>
-    public readonly struct UnixFileStatus
+    internal readonly struct UnixFileStatus
     {
         public UnixFileKind Kind { get; init; }
         public uint OwnerId { get; init; }

@@ -17,7 +17,7 @@ namespace MemoryOps.Engine.Metrics
     /// through its global registry; what is needed is only the exposition of values someone else measured, which
     /// is a page of escaping rules.
     /// </summary>
-    public sealed class MetricsBook
+    internal sealed class MetricsBook
     {
         /// <summary>How many heap types per snapshot or comparison become series (each is a series in Prometheus: cardinality costs).</summary>
         public int TopTypes { get; set; } = 20;

@@ -12,7 +12,7 @@ namespace MemoryOps.Engine.Metrics
     /// replaces every metric of that group, so the group always holds the latest run's state. Label values are sent
     /// base64url-encoded (the API's "@base64" form), so a value with a slash, or an empty one, is carried as it is.
     /// </summary>
-    public static class PushGateway
+    internal static class PushGateway
     {
         private static readonly HttpClient Client = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
 

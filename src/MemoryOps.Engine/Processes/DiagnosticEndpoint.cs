@@ -41,7 +41,7 @@ namespace MemoryOps.Engine.Processes
     /// more than that user can do to its own process anyway.
     /// </para>
     /// </summary>
-    public sealed class DiagnosticEndpoint : IDisposable
+    internal sealed class DiagnosticEndpoint : IDisposable
     {
         private const int MaxNamedRejections = 3;
         private readonly SafeFileHandle pin;

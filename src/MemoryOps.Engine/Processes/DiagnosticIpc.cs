@@ -9,7 +9,7 @@ using MemoryOps.Engine.Sessions;
 namespace MemoryOps.Engine.Processes
 {
     /// <summary>The fields of the diagnostics IPC "ProcessInfo2" answer.</summary>
-    public sealed class RuntimeProcessInfo
+    internal sealed class RuntimeProcessInfo
     {
         public long ProcessId { get; set; }
         public Guid RuntimeCookie { get; set; }
@@ -21,7 +21,7 @@ namespace MemoryOps.Engine.Processes
     }
 
     /// <summary>The three things a diagnostics IPC header says about the message behind it.</summary>
-    public readonly struct IpcHeader
+    internal readonly struct IpcHeader
     {
         public IpcHeader(byte commandSet, byte commandId, int payloadSize)
         {
@@ -48,7 +48,7 @@ namespace MemoryOps.Engine.Processes
     /// </para>
     /// Protocol: https://github.com/dotnet/diagnostics/blob/main/documentation/design-docs/ipc-protocol.md
     /// </summary>
-    public static class DiagnosticIpc
+    internal static class DiagnosticIpc
     {
         private static readonly byte[] Magic = Encoding.ASCII.GetBytes("DOTNET_IPC_V1\0");
         public const int HeaderSize = 20;

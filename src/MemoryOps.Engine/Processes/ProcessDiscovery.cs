@@ -9,7 +9,7 @@ using System.Threading;
 namespace MemoryOps.Engine.Processes
 {
     /// <summary>Finds the .NET processes that answer on a diagnostic socket.</summary>
-    public static class ProcessDiscovery
+    internal static class ProcessDiscovery
     {
         private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(3);
         private const int MaxConcurrentProbes = 64;

@@ -11,7 +11,7 @@ using Microsoft.Diagnostics.Runtime;
 namespace MemoryOps.Engine.Retention
 {
     /// <summary>Takes a heap snapshot together with its object graph, from a dump (ClrMD) or a live process (EventPipe).</summary>
-    public static class HeapGraphCollector
+    internal static class HeapGraphCollector
     {
         public static (HeapSnapshot Snapshot, HeapGraph Graph) FromDump(string dumpPath, DumpReadOptions options, Action<double>? progress, CancellationToken cancel)
         {

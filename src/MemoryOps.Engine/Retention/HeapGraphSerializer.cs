@@ -26,7 +26,7 @@ namespace MemoryOps.Engine.Retention
     /// index out of its arrays. What is wrong is an <see cref="InvalidDataException"/> saying what.
     /// </para>
     /// </summary>
-    public static class HeapGraphSerializer
+    internal static class HeapGraphSerializer
     {
         public const int FormatVersion = 1;
         /// <summary>Longest type or static-field name accepted, in UTF-8 bytes (real ones are far below; a hostile dump's could be anything).</summary>

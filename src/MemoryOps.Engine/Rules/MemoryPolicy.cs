@@ -16,7 +16,7 @@ namespace MemoryOps.Engine.Rules
     /// those of New-MemoryRule; the kind follows from the fields (Baseline → baseline rule, Counter → counter rule,
     /// TypeName → type rule). Every error names the file, the rule and the field.
     /// </summary>
-    public static class MemoryPolicy
+    internal static class MemoryPolicy
     {
         private static readonly string[] Fields =
         {

@@ -4,7 +4,7 @@ using System.Collections.Generic;
 namespace MemoryOps.Engine.Rules
 {
     /// <summary>One value of one metric of one process at one moment: what counter and baseline rules read.</summary>
-    public sealed class MetricObservation
+    internal sealed class MetricObservation
     {
         public int ProcessId { get; set; }
         public string ProcessName { get; set; } = "";
@@ -16,7 +16,7 @@ namespace MemoryOps.Engine.Rules
     }
 
     /// <summary>One heap type of one snapshot or comparison: what type rules read. Growth is known only for deltas.</summary>
-    public sealed class TypeObservation
+    internal sealed class TypeObservation
     {
         public int ProcessId { get; set; }
         public string ProcessName { get; set; } = "";
@@ -35,7 +35,7 @@ namespace MemoryOps.Engine.Rules
     /// comparisons) into observations. Metric names are the names users see: a counter's name (with its tags in
     /// brackets when it has any), or the property name of a snapshot, GC record or summary (TotalBytes, PauseDuration).
     /// </summary>
-    public static class ObservationReader
+    internal static class ObservationReader
     {
         public static bool TryRead(object input, out List<MetricObservation> metrics, out List<TypeObservation> types)
         {

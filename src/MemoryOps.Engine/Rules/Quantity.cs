@@ -7,7 +7,7 @@ namespace MemoryOps.Engine.Rules
     /// Reads the limits of a policy file: numbers in base units, or the strings PowerShell users write
     /// (512MB, 1.5GB, 200KB; 30s, 5m, 00:00:30), so a JSON policy reads as naturally as a .psd1 one.
     /// </summary>
-    public static class Quantity
+    internal static class Quantity
     {
         public static bool TryParseBytes(string text, out double value)
         {

@@ -15,7 +15,7 @@ namespace MemoryOps.Engine.Rules
     /// Counter and baseline rules on metrics see a series of samples per process and metric; type rules judge
     /// each snapshot or delta as it arrives.
     /// </summary>
-    public sealed class ThresholdEvaluator
+    internal sealed class ThresholdEvaluator
     {
         /// <summary>P95 is computed over at most this many recent samples of a series, so a stream that never ends stays bounded.</summary>
         public const int MaxSamplesKept = 10_000;

@@ -9,7 +9,7 @@ namespace MemoryOps.Engine.Rules
     /// Case-insensitive * and ? matching for rule patterns evaluated in the engine (which has no PowerShell).
     /// The BCL's FileSystemName matcher does exactly this; PowerShell's [a-z] ranges are not supported in rules.
     /// </summary>
-    public static class Wildcard
+    internal static class Wildcard
     {
         public static bool IsMatch(string pattern, string value) =>
             FileSystemName.MatchesSimpleExpression(pattern.AsSpan(), value.AsSpan(), ignoreCase: true);

@@ -11,7 +11,7 @@ namespace MemoryOps.Engine.Sessions
     /// pin's /proc/self/fd path, so the pin is closed only after the session is disposed and every Stop has
     /// returned: a descriptor number closed too early could be reused by another file of this process.
     /// </summary>
-    public sealed class DiagnosticSession : IDisposable
+    internal sealed class DiagnosticSession : IDisposable
     {
         private readonly EventPipeSession session;
         private readonly DiagnosticEndpoint endpoint;

@@ -14,7 +14,7 @@ namespace MemoryOps.Engine.Sessions
     /// things that must never leak: the session inside the target (stopped on cancel, on dispose and
     /// on error) and the reading thread (Run returns once the stream is closed).
     /// </summary>
-    public sealed class EventPipeRunner : IDisposable
+    internal sealed class EventPipeRunner : IDisposable
     {
         private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(5);
         /// <summary>How long a target may take to answer: the request for a session, and (see StreamGapDetector) the next value once one is due.</summary>

@@ -6,7 +6,7 @@ using System.Threading;
 namespace MemoryOps.Engine.Sessions
 {
     /// <summary>What a collector hands the consuming (pipeline) thread: a result, a warning, or a failure of one worker.</summary>
-    public readonly struct CollectorItem<T>
+    internal readonly struct CollectorItem<T>
     {
         public T? Value { get; }
         public string? Warning { get; }
@@ -27,7 +27,7 @@ namespace MemoryOps.Engine.Sessions
     /// pipeline thread. Cancelling (Ctrl+C, Select-Object -First, a duration) stops every session;
     /// Dispose waits for the worker threads, so none outlives the command.
     /// </summary>
-    public sealed class ParallelCollector<T> : IDisposable where T : class
+    internal sealed class ParallelCollector<T> : IDisposable where T : class
     {
         private readonly BlockingCollection<CollectorItem<T>> queue = new BlockingCollection<CollectorItem<T>>();
         private readonly CancellationTokenSource cancel;

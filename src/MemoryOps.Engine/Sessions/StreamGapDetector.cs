@@ -12,7 +12,7 @@ namespace MemoryOps.Engine.Sessions
     /// it begins and when it ends, and, while it is waiting for a count rather than watching, gives up after
     /// <see cref="Timeout"/>. Times are the caller's clock (UTC), passed in, so the logic is testable without waiting.
     /// </summary>
-    public sealed class StreamGapDetector
+    internal sealed class StreamGapDetector
     {
         private readonly int pid;
         private readonly string what;
