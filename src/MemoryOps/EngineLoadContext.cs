@@ -19,12 +19,13 @@ namespace MemoryOps
     internal sealed class EngineLoadContext : AssemblyLoadContext
     {
         private readonly string folder;
-        private readonly Dictionary<string, Version> framework;
+        // Names only, from the runtime's list of paths: opening ~200 framework files to read their versions cost the import
+        // time; the module targets the framework it runs on (net10.0), so the framework's copy is never the older one.
+        private readonly Lazy<HashSet<string>> framework = new Lazy<HashSet<string>>(FrameworkAssemblyNames);
 
         private EngineLoadContext(string folder) : base("MemoryOps", isCollectible: false)
         {
             this.folder = folder;
-            framework = FrameworkVersions();
         }
 
         internal static EngineLoadContext? Instance { get; private set; }
@@ -51,28 +52,20 @@ namespace MemoryOps
         protected override Assembly? Load(AssemblyName name)
         {
             if (name.Name == null) return null;
-            // A shared-framework assembly at least as new as the one we were built with is used from the framework
-            // (System.Text.Json 10 on .NET 10): one copy, the runtime's. On an older runtime our newer copy loads here.
-            if (framework.TryGetValue(name.Name, out var frameworkVersion) && (name.Version == null || frameworkVersion >= name.Version)) return null;
+            // A shared-framework assembly is used from the framework: one copy, the runtime's.
+            if (framework.Value.Contains(name.Name)) return null;
             string path = Path.Combine(folder, name.Name + ".dll");
             return File.Exists(path) ? LoadFromAssemblyPath(path) : null;
         }
 
-        /// <summary>The shared framework's assemblies and their versions (the runtime's trusted platform assemblies).</summary>
-        private static Dictionary<string, Version> FrameworkVersions()
+        /// <summary>The names of the shared framework's assemblies (the runtime's trusted platform assemblies).</summary>
+        private static HashSet<string> FrameworkAssemblyNames()
         {
-            var versions = new Dictionary<string, Version>(StringComparer.OrdinalIgnoreCase);
-            if (AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES") is not string tpa) return versions;
-            foreach (var path in tpa.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
-            {
-                try
-                {
-                    var n = AssemblyName.GetAssemblyName(path);
-                    if (n.Name != null && n.Version != null) versions[n.Name] = n.Version;
-                }
-                catch (Exception e) when (e is IOException || e is BadImageFormatException || e is UnauthorizedAccessException) { }
-            }
-            return versions;
+            var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+            if (AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES") is string tpa)
+                foreach (var path in tpa.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
+                    names.Add(Path.GetFileNameWithoutExtension(path));
+            return names;
         }
     }
 
