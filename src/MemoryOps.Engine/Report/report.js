@@ -73,7 +73,7 @@
           },
           plugins: {
             decimation: { enabled: true, algorithm: 'lttb', samples: 500 },
-            legend: { labels: { boxWidth: 12 } },
+            legend: { labels: { boxWidth: 12, sort: function (a, b) { return a.datasetIndex - b.datasetIndex; } } },
             tooltip: { callbacks: {
               title: function (items) { return items.length ? instant(items[0].parsed.x) : ''; },
               label: function (item) { return item.dataset.label + ': ' + fmt(item.parsed.y, spec.unit); }
