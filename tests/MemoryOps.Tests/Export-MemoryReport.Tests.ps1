@@ -33,7 +33,7 @@ BeforeAll {
 
     function Get-DrawnSummary([string] $Path) {
         # The DOM after the page's scripts ran; the summary is the text of pre#memoryops-drawn.
-        $run = Invoke-Chromium @('--dump-dom', ([Uri]$Path).AbsoluteUri)
+        $run = Invoke-Chromium @('--dump-dom', [Uri]::new($Path).AbsoluteUri)
         if ($run.Out -notmatch '<pre id="memoryops-drawn">([^<]*)</pre>') { throw "No summary in the page Chromium loaded (exit $($run.ExitCode)): $($run.Err)" }
         $summary = [Net.WebUtility]::HtmlDecode($Matches[1]) | ConvertFrom-Json
         $console = @($run.Err -split "`n" | Where-Object { $_ -match ':CONSOLE' })
@@ -172,7 +172,7 @@ Describe 'Export-MemoryReport in headless Chromium, from the TestTarget''s real 
     It 'keeps a screenshot as a test artifact' {
         $png = Join-Path (Resolve-Path $artifacts) 'Export-MemoryReport.png'
         Remove-Item $png -ErrorAction SilentlyContinue
-        $run = Invoke-Chromium @('--window-size=1280,3200', "--screenshot=$png", ([Uri]$reportPath).AbsoluteUri)
+        $run = Invoke-Chromium @('--window-size=1280,3200', "--screenshot=$png", [Uri]::new($reportPath).AbsoluteUri)
         $png | Should -Exist -Because $run.Err
         $bytes = [IO.File]::ReadAllBytes($png)
         $bytes[1..3] | Should -Be ([byte[]][char[]]'PNG')
