@@ -38,6 +38,7 @@
       }
     };
     var clock = function (ms) { return new Date(ms).toISOString().slice(11, 19); };
+    var clockTenths = function (ms) { return new Date(ms).toISOString().slice(11, 21); };
     var instant = function (ms) { return new Date(ms).toISOString().replace('T', ' ').slice(0, 23) + ' UTC'; };
     var shorten = function (label) { return label.length > 48 ? '…' + label.slice(label.length - 47) : label; };
 
@@ -68,7 +69,7 @@
           parsing: false, normalized: true, spanGaps: true,
           interaction: { mode: 'nearest', intersect: false, axis: 'x' },
           scales: {
-            x: { type: 'linear', ticks: { callback: clock, maxRotation: 0, autoSkipPadding: 12 } },
+            x: { type: 'linear', ticks: { maxRotation: 0, autoSkipPadding: 12, callback: function (v) { return this.max - this.min < 20000 ? clockTenths(v) : clock(v); } } },
             y: { beginAtZero: !!spec.zero, ticks: { callback: function (v) { return fmt(v, spec.unit); } } }
           },
           plugins: {

@@ -64,7 +64,7 @@ namespace MemoryOps.Commands
                 WriteVerbose($"Report of {builder.InputCount:N0} inputs written to {full} ({html.Length / 1024.0:N0} KB).");
                 if (builder.SamplesDropped + builder.GcEventsDropped + builder.RowsDropped > 0)
                     WriteWarning($"The report leaves out {builder.SamplesDropped:N0} counter samples, {builder.GcEventsDropped:N0} GC records and {builder.RowsDropped:N0} rows beyond its caps.");
-                if (PassThru) WriteObject(new FileInfo(full));
+                if (PassThru) WriteObject(InvokeProvider.Item.Get(new[] { full }, force: false, literalPath: true), enumerateCollection: true); // a provider item, as Get-Item returns
             }
             catch (MemoryOpsException e) { WriteFailure(e, full); }
             catch (Exception e) when (e is IOException || e is UnauthorizedAccessException) { WriteFailure(e, full, FailureKind.WriteFailed); }
