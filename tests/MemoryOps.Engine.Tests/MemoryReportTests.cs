@@ -82,8 +82,8 @@ namespace MemoryOps.Engine.Tests
             string all = Build(Sample(0, 1), gc, Snapshot(3), delta, verdict, path);
             foreach (var id in new[] { "verdicts", "counters", "gc", "heap", "growth", "retention" })
                 Assert.Contains($"<section id=\"{id}\">", all);
-            // Counters, GC pauses, GC pause share (computed from the records), top types, top growth.
-            Assert.Equal(new[] { "time", "time", "bar", "bar", "bar" }, Charts(all).Select(c => c.GetProperty("kind").GetString()).ToArray());
+            // Counters, top growth, top types, GC pauses, GC pause share (computed from the records).
+            Assert.Equal(new[] { "time", "bar", "bar", "time", "bar" }, Charts(all).Select(c => c.GetProperty("kind").GetString()).ToArray());
             // The retention path as a chain, one step per item.
             Assert.Contains("<ol class=\"chain\"><li>[static] X.y</li><li>List&lt;A&gt;</li><li>A[]</li><li>A</li></ol>", all);
         }

@@ -45,11 +45,12 @@ namespace MemoryOps.Engine.Report
 
             Overview(b, body, nav, first, last);
             Verdicts(b, body, nav);
+            // The leak's story first: what climbed, what grew, what holds it; then every snapshot's types, then the GC.
             Counters(b, body, nav, charts, t0);
-            Gc(b, body, nav, charts, t0);
-            Heap(b, body, nav, charts);
             Growth(b, body, nav, charts);
             Retention(b, body, nav, charts);
+            Heap(b, body, nav, charts);
+            Gc(b, body, nav, charts, t0);
 
             string json = Json(charts, t0);
             // The encoder escapes them; a report whose data could end its script element is never written.
@@ -204,7 +205,7 @@ namespace MemoryOps.Engine.Report
                 ChartBox(s, id, $"Counters in {unit}", 320);
                 if (series.Count > shown.Count)
                     Note(s, $"{series.Count - shown.Count:N0} more series in {unit} are not drawn: " + string.Join(", ", series.Skip(shown.Count).Take(20).Select(kv => SeriesLabel(b, kv.Key, kv.Value.ProcessName))) + (series.Count - shown.Count > 20 ? ", …" : "") + ".");
-                charts.Add(w => TimeChart(w, id, unit, lines, points: false, zero: false));
+                charts.Add(w => TimeChart(w, id, unit, lines, points: false, zero: true)); // from 0: a level or a rate is read against nothing, not against its own minimum
             }
             s.Append("</section>\n");
         }
