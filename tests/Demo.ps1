@@ -57,7 +57,7 @@ try {
     foreach ($round in 1..3) {
         Send-TestTarget $target 'leak 300000' | Out-Host
         # A few seconds of counters per round: the report (step 8) draws them.
-        $roundSamples = Get-GcCounter -ProcessId $target.ProcessId -Counter gc-heap-size, gen-2-size, alloc-rate, time-in-gc -MaxSamples 3
+        $roundSamples = Get-GcCounter -ProcessId $target.ProcessId -Counter gc-heap-size, gen-2-size, alloc-rate -MaxSamples 3
         $leakSamples.AddRange(@($roundSamples))
         $roundSamples | Where-Object Name -in 'gc-heap-size', 'gen-2-size' | Select-Object -Last 2 | Format-Table -HideTableHeaders | Out-Host
     }
@@ -116,7 +116,9 @@ try {
     $heapRule = New-MemoryRule -Name heap-limit -Counter gc-heap-size -Maximum 100MB
     $counterVerdict = @($before) + @($leakSamples) | Test-MemoryThreshold -Rule $heapRule
     $reportPath = Join-Path $PSScriptRoot '../out/MemoryOps-demo-report.html'
-    $report = @($before; $leakSamples; $gcs; $summary; $snapshotBefore; $live; $deltas; $verdict; $counterVerdict; $paths) |
+    # The counters read over the leak, from before it (the others were read once: a single point says nothing in a chart).
+    $beforeCounters = $before | Where-Object Name -in 'gc-heap-size', 'gen-2-size', 'alloc-rate'
+    $report = @($beforeCounters; $leakSamples; $gcs; $summary; $snapshotBefore; $live; $deltas; $verdict; $counterVerdict; $paths) |
         Export-MemoryReport -Path $reportPath -Title 'The leak: orders held by a static dictionary' -PassThru
     Check ($null -ne $report -and $report.Length -gt 0) "the report is written: $($report.FullName) ($('{0:N0}' -f ($report.Length / 1KB)) KB); open it in a browser"
 }
