@@ -241,6 +241,16 @@ namespace MemoryOps.Engine.Tests
             MemoryReportFile.Write(html, foreign, force: true);
             Assert.Equal(html, File.ReadAllText(foreign));
 
+            // A link is not taken for a report, even one pointing at a report; with -Force it is replaced, never written through.
+            string link = Path.Combine(folder, "link.html");
+            File.CreateSymbolicLink(link, path);
+            string before = File.ReadAllText(path);
+            e = Assert.Throws<MemoryOpsException>(() => MemoryReportFile.Write(html, link, force: false));
+            Assert.Equal(FailureKind.FileExists, e.Kind);
+            MemoryReportFile.Write(html, link, force: true);
+            Assert.Null(new FileInfo(link).LinkTarget);
+            Assert.Equal(before, File.ReadAllText(path));
+
             string fifo = Path.Combine(folder, "fifo.html");
             HostileFileTests.Run("mkfifo", fifo);
             e = Assert.Throws<MemoryOpsException>(() => MemoryReportFile.Write(html, fifo, force: true));

@@ -26,12 +26,17 @@ namespace MemoryOps.Engine.Report
                 UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
         }
 
-        /// <summary>True when the file at the path is a regular file that starts with a report's header (reads no more than that).</summary>
+        /// <summary>
+        /// True when the path is a regular file that starts with a report's header (reads no more than that). A link is
+        /// never taken for a report, whatever it points at: replacing it needs -Force.
+        /// </summary>
         public static bool IsReport(string fullPath)
         {
             var expected = Encoding.UTF8.GetBytes(Header);
-            using var stream = SafeFile.TryOpenRead(fullPath);
-            if (stream == null) return false;
+            FileStream stream;
+            try { stream = SafeFile.OpenRead(fullPath, "report", fullPath, followLinks: false); }
+            catch (Exception e) when (e is MemoryOpsException || e is IOException || e is UnauthorizedAccessException) { return false; }
+            using var _ = stream;
             var buffer = new byte[expected.Length];
             int read = 0, n;
             while (read < buffer.Length && (n = stream.Read(buffer, read, buffer.Length - read)) > 0) read += n;
