@@ -204,6 +204,16 @@ namespace MemoryOps.Engine.Tests
         }
 
         [Fact]
+        public void A_chart_draws_at_most_its_cap_of_series_and_names_the_others()
+        {
+            int processes = MemoryReportBuilder.MaxSeriesPerChart + 5;
+            string html = Build(Enumerable.Range(1, processes).Select(pid => (object)Sample(0, pid, pid: pid)).ToArray());
+            var series = Charts(html).Single().GetProperty("series");
+            Assert.Equal(MemoryReportBuilder.MaxSeriesPerChart, series.GetArrayLength());
+            Assert.Contains("5 more series in bytes are not drawn: ", html);
+        }
+
+        [Fact]
         public void Samples_beyond_the_cap_are_counted_not_kept()
         {
             var b = new MemoryReportBuilder();
