@@ -35,7 +35,7 @@ BeforeAll {
     $script:after = New-HeapSnapshot -ProcessId $leaky.ProcessId
     $script:deltas = @(Compare-HeapSnapshot -ReferenceSnapshot $before -DifferenceSnapshot $after -Top 30)
     $rules = @(
-        New-MemoryRule -Name heap-small -Counter gc-heap-size -Maximum 1MB   # every .NET heap is bigger: fails
+        New-MemoryRule -Name heap-small -Counter gc-heap-size -Maximum 256KB   # every .NET heap is bigger: fails
         New-MemoryRule -Name gc-share -Counter time-in-gc -Maximum 100       # a share cannot exceed 100 %: passes
         New-MemoryRule -Name orders-growth -TypeName 'OrderService.*' -MaxBytesGrowth 1MB
     )
@@ -96,7 +96,7 @@ Describe 'Export-MemoryReport in headless Chromium, from the TestTarget''s real 
         foreach ($procId in $targets.ProcessId) {
             $breach = @($datasets | Where-Object label -like "broke heap-small: gc-heap-size · * ($procId)")
             $breach.Count | Should -Be 1
-            $breach[0].points | Should -Be @($counters | Where-Object { $_.Name -eq 'gc-heap-size' -and $_.ProcessId -eq $procId -and $_.Value -gt 1MB }).Count
+            $breach[0].points | Should -Be @($counters | Where-Object { $_.Name -eq 'gc-heap-size' -and $_.ProcessId -eq $procId -and $_.Value -gt 256KB }).Count
         }
         $datasets.Count | Should -Be (@($counters | Group-Object { Get-MetricName $_ }, ProcessId).Count + 2 + 2)
     }
