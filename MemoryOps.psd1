@@ -31,6 +31,7 @@
         'Test-MemoryThreshold'
         'ConvertTo-OpenMetrics'
         'Export-MemoryMetric'
+        'Export-MemoryReport'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()
@@ -57,6 +58,8 @@
   comparisons and verdicts as OpenMetrics 1.0 or Prometheus text 0.0.4) and Export-MemoryMetric (a .prom file
   for node_exporter's textfile collector, replaced atomically, or a push to a Pushgateway; a continuous input
   keeps it current). README: a scheduled check that exports its metrics, and alert rules checked with promtool.
+- Export-MemoryReport: one self-contained HTML page with charts (counters, GC pauses, top types, growth,
+  retention paths, verdicts failures first); Chart.js inlined, no network needed to view it.
 - The engine and its dependencies load into the module's own assembly load context; assemblies are ReadyToRun.
 '@
         }

@@ -45,6 +45,14 @@ function Invoke-Native {
 }
 
 function Invoke-Build {
+    # Export-MemoryReport's chart library, Chart.js, is restored by this build, not kept in the repository: the
+    # engine's project (src/MemoryOps.Engine/MemoryOps.Engine.csproj, target RestoreChartJs) downloads the pinned
+    # version's tarball from registry.npmjs.org with MSBuild's DownloadFile, refuses it unless its sha512 equals the
+    # pinned npm integrity value, and embeds it unchanged. Why Chart.js: one small (210 KB), well-kept, MIT library
+    # that draws every chart the report needs (time series with LTTB decimation for 100,000 points, horizontal bars)
+    # from configuration alone. Why MSBuild and not npm: CI's fresh machine has only the .NET SDK (no Node), and a
+    # plain `dotnet build` of the solution must work too; the registry's tarball and its integrity value are all npm
+    # itself would use.
     Invoke-Native 'dotnet build' { dotnet build (Join-Path $root 'MemoryOps.sln') -c $Configuration --nologo -v:q -clp:NoSummary }
     $publish = Join-Path $root 'out/publish'
     # ReadyToRun: the module's assemblies and their dependencies are compiled ahead of time (the SDK's Crossgen2

@@ -53,9 +53,13 @@ try {
     Send-TestTarget $target 'churn on' | Out-Null
 
     Step "3. The leak: 3 x 300,000 orders into a static dictionary, with the heap watched live"
+    $leakSamples = [System.Collections.Generic.List[object]]::new()
     foreach ($round in 1..3) {
         Send-TestTarget $target 'leak 300000' | Out-Host
-        Get-GcCounter -ProcessId $target.ProcessId -Counter gc-heap-size, gen-2-size | Format-Table -HideTableHeaders | Out-Host
+        # A few seconds of counters per round: the report (step 8) draws them.
+        $roundSamples = Get-GcCounter -ProcessId $target.ProcessId -Counter gc-heap-size, gen-2-size, alloc-rate -MaxSamples 3
+        $leakSamples.AddRange(@($roundSamples))
+        $roundSamples | Where-Object Name -in 'gc-heap-size', 'gen-2-size' | Select-Object -Last 2 | Format-Table -HideTableHeaders | Out-Host
     }
     Send-TestTarget $target 'gc' | Out-Null
     $heapAfter = (Get-GcCounter -ProcessId $target.ProcessId -Counter gc-heap-size).Value
@@ -105,6 +109,18 @@ try {
     $fromDump | Export-HeapSnapshot -Path $snapFile
     $back = Import-HeapSnapshot $snapFile
     Check ($back.ObjectCount -eq $fromDump.ObjectCount) "the snapshot saved to $snapFile reads back the same ($($back.Types.Count) types)"
+
+    Step "8. The story in one page (Export-MemoryReport)"
+    $paths = Get-HeapRetention -DumpPath $dump.Path -TypeName OrderService.OrderStat
+    $paths | Select-Object Count, TotalBytes, Path | Show
+    $heapRule = New-MemoryRule -Name heap-limit -Counter gc-heap-size -Maximum 100MB
+    $counterVerdict = @($before) + @($leakSamples) | Test-MemoryThreshold -Rule $heapRule
+    $reportPath = Join-Path $PSScriptRoot '../out/MemoryOps-demo-report.html'
+    # The counters read over the leak, from before it (the others were read once: a single point says nothing in a chart).
+    $beforeCounters = $before | Where-Object Name -in 'gc-heap-size', 'gen-2-size', 'alloc-rate'
+    $report = @($beforeCounters; $leakSamples; $gcs; $summary; $snapshotBefore; $live; $deltas; $verdict; $counterVerdict; $paths) |
+        Export-MemoryReport -Path $reportPath -Title 'The leak: orders held by a static dictionary' -PassThru
+    Check ($null -ne $report -and $report.Length -gt 0) "the report is written: $($report.FullName) ($('{0:N0}' -f ($report.Length / 1KB)) KB); open it in a browser"
 }
 finally {
     Step "Cleanup"
