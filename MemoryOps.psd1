@@ -32,6 +32,7 @@
         'ConvertTo-OpenMetrics'
         'Export-MemoryMetric'
         'Export-MemoryReport'
+        'Get-ProcessMemory'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

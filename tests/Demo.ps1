@@ -68,6 +68,11 @@ try {
     # 900,000 orders x (80-byte OrderStat + 56-byte key + 28 bytes of dictionary entry and bucket).
     Check ($grown -ge 900000 * 132) "the heap grew by at least the 113 MB the leak allocates"
 
+    Step "3b. What the kernel counts for it, and whether it is the GC heap (Get-ProcessMemory -IncludeGc)"
+    $memory = Get-ProcessMemory -ProcessId $target.ProcessId -IncludeGc
+    $memory | Format-List | Out-String -Width 200 | Out-Host
+    Check ($memory.GcHeapBytes -ge $heapAfter * 0.9 -and $memory.GcCommittedBytes -le $memory.ResidentBytes * 1.5) "the GC heap is the bulk of what the kernel counts (GC committed $([MemoryOps.Display]::Bytes($memory.GcCommittedBytes)) of $([MemoryOps.Display]::Bytes($memory.ResidentBytes)) resident)"
+
     Step "4. Garbage collections while the service churns (Get-GcEvent)"
     $gcs = Get-GcEvent -ProcessId $target.ProcessId -Duration 3
     $gcs | Select-Object -Last 8 | Show

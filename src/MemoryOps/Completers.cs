@@ -54,7 +54,7 @@ namespace MemoryOps
         }
     }
 
-    /// <summary>Completes -Counter with the counters System.Runtime publishes (EventCounters and Meter).</summary>
+    /// <summary>Completes -Counter with the counters System.Runtime publishes (EventCounters and Meter), and for rules also Get-ProcessMemory's sample names.</summary>
     public sealed class CounterNameCompleter : IArgumentCompleter
     {
         public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
@@ -62,6 +62,7 @@ namespace MemoryOps
         {
             var pattern = WildcardPattern.Get((wordToComplete ?? "").Trim('\'', '"') + "*", WildcardOptions.IgnoreCase);
             return KnownCounters.SystemRuntimeEventCounters.Concat(KnownCounters.SystemRuntimeMeterInstruments)
+                .Concat(commandName == "Get-GcCounter" ? Enumerable.Empty<string>() : ProcessMemoryInfo.Names.Select(n => n.Name)) // Get-ProcessMemory's samples, for rules
                 .Where(pattern.IsMatch)
                 .OrderBy(n => n, StringComparer.Ordinal)
                 .Select(n => new CompletionResult(n, n, CompletionResultType.ParameterValue, n));

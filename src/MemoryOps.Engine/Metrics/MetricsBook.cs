@@ -33,6 +33,7 @@ namespace MemoryOps.Engine.Metrics
             switch (input)
             {
                 case CounterSample c: AddCounterSample(c); return true;
+                case ProcessMemoryInfo p: foreach (var c in p.ToSamples()) AddCounterSample(c); return true;
                 case HeapSnapshot s: AddSnapshot(s); return true;
                 case GcSummary g: AddGcSummary(g); return true;
                 case ThresholdResult r: AddThresholdResult(r); return true;
@@ -80,7 +81,7 @@ namespace MemoryOps.Engine.Metrics
 
         private void AddCounterSample(CounterSample c)
         {
-            var (name, type, unit, scale) = CounterMetricName(c.Name, c.Unit, c.Kind);
+            var (name, type, unit, scale) = CounterMetricName(c.Name, c.Unit, c.Kind, c.Provider);
             var labels = ProcessLabels(c.ProcessName, c.ProcessId, c.Host);
             foreach (var tag in c.Tags.OrderBy(t => t.Key, StringComparer.Ordinal))
             {
@@ -156,10 +157,12 @@ namespace MemoryOps.Engine.Metrics
         /// dotnet_alloc_rate_bytes_per_second; a percent becomes a 0..1 _ratio). Every counter sample is a level or a
         /// rate per second already, so every family is a gauge.
         /// </summary>
-        public static (string Name, string Type, string Unit, double Scale) CounterMetricName(string counter, string unit, CounterKind kind)
+        public static (string Name, string Type, string Unit, double Scale) CounterMetricName(string counter, string unit, CounterKind kind, string provider = "")
         {
             string stem = counter.StartsWith("dotnet.", StringComparison.OrdinalIgnoreCase) ? counter.Substring("dotnet.".Length) : counter;
-            string name = "dotnet_" + SanitizeName(stem).Trim('_').ToLowerInvariant();
+            // Get-ProcessMemory's figures come from the kernel, for any process: not "dotnet_" (memory.rss → memoryops_memory_rss_bytes).
+            string prefix = provider == ProcessMemoryInfo.SampleProvider ? "memoryops_" : "dotnet_";
+            string name = prefix + SanitizeName(stem).Trim('_').ToLowerInvariant();
             // "_count" is the suffix of a histogram's or summary's sample count: a plain level of things must not
             // end with it (promtool's lint), so the known ones get plural names and the rest lose the suffix.
             if (CountNames.TryGetValue(name, out var plural)) name = plural;
@@ -169,6 +172,7 @@ namespace MemoryOps.Engine.Metrics
                 "bytes" => ("_bytes", "bytes", 1d),
                 "seconds" => ("_seconds", "seconds", 1d),
                 "percent" => ("_ratio", "ratio", 0.01),
+                "fraction" => ("_ratio", "ratio", 1d),
                 "bytes/s" => ("_bytes_per_second", "", 1d),
                 "seconds/s" => ("_seconds_per_second", "", 1d),
                 "count/s" => ("_per_second", "", 1d),

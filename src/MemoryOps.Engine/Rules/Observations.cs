@@ -46,6 +46,11 @@ namespace MemoryOps.Engine.Rules
                 case CounterSample c:
                     metrics.Add(new MetricObservation { ProcessId = c.ProcessId, ProcessName = c.ProcessName, Host = c.Host, Metric = MetricName(c), Value = c.Value, Unit = c.Unit, Timestamp = c.Timestamp });
                     return true;
+                case ProcessMemoryInfo p:
+                    // Get-ProcessMemory's summary is judged as the samples it stands for (memory.limit.utilization, ...).
+                    foreach (var c in p.ToSamples())
+                        metrics.Add(new MetricObservation { ProcessId = c.ProcessId, ProcessName = c.ProcessName, Host = c.Host, Metric = c.Name, Value = c.Value, Unit = c.Unit, Timestamp = c.Timestamp });
+                    return true;
                 case HeapSnapshot s:
                     foreach (var (name, value) in SnapshotMetrics(s))
                         metrics.Add(new MetricObservation { ProcessId = s.ProcessId, ProcessName = s.ProcessName, Host = s.Host, Metric = name, Value = value, Unit = name == "ObjectCount" ? "count" : "bytes", Timestamp = s.Timestamp });

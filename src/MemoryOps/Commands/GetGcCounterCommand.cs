@@ -64,7 +64,10 @@ namespace MemoryOps.Commands
             // A misspelt System.Runtime counter is said at once, not as "published no counter" after 11 s.
             if (Provider.Length == 1 && string.Equals(Provider[0], CounterSessionOptions.RuntimeProvider, StringComparison.OrdinalIgnoreCase))
                 foreach (var name in Counter ?? Array.Empty<string>())
-                    if (KnownCounters.MisspellingOf(name) is string meant)
+                    if (ProcessMemoryInfo.Names.Any(n => string.Equals(n.Name, name, StringComparison.OrdinalIgnoreCase)))
+                        ThrowTerminatingError(ToErrorRecord(new MemoryOpsException(FailureKind.InvalidInput,
+                            $"'{name}' is a figure of Get-ProcessMemory (read from the kernel, for any process), not a System.Runtime counter: use Get-ProcessMemory -AsSample.", name)));
+                    else if (KnownCounters.MisspellingOf(name) is string meant)
                         ThrowTerminatingError(ToErrorRecord(new MemoryOpsException(FailureKind.InvalidInput,
                             $"System.Runtime publishes no counter '{name}'. Did you mean '{meant}'? (Get-GcCounter -ListAvailable lists them; give -Provider for another provider's counter.)", name)));
         }

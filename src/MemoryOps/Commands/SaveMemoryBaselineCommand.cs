@@ -56,9 +56,10 @@ namespace MemoryOps.Commands
             {
                 case HeapSnapshot s: entries.Add(BaselineStore.FromSnapshot(s)); break;
                 case CounterSample c: samples.Add(c); break;
+                case ProcessMemoryInfo p: samples.AddRange(p.ToSamples()); break;
                 default:
                     WriteFailure(new MemoryOpsException(FailureKind.UnsupportedInput,
-                        $"A baseline is saved from HeapSnapshot or CounterSample objects, not {Rehydrator.TypeNameOf(InputObject)}.", InputObject.BaseObject));
+                        $"A baseline is saved from HeapSnapshot, CounterSample or ProcessMemoryInfo objects, not {Rehydrator.TypeNameOf(InputObject)}.", InputObject.BaseObject));
                     break;
             }
         }

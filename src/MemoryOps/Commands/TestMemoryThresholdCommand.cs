@@ -88,7 +88,7 @@ namespace MemoryOps.Commands
             if (input == null || !evaluator.TryObserve(input, out var results))
             {
                 WriteFailure(new MemoryOpsException(FailureKind.UnsupportedInput,
-                    $"Test-MemoryThreshold reads CounterSample, GcEventRecord, GcSummary, HeapSnapshot, HeapTypeDelta and HeapComparison objects, not {Rehydrator.TypeNameOf(InputObject)}.", input));
+                    $"Test-MemoryThreshold reads CounterSample, GcEventRecord, GcSummary, HeapSnapshot, HeapTypeDelta, HeapComparison and ProcessMemoryInfo objects, not {Rehydrator.TypeNameOf(InputObject)}.", input));
                 return;
             }
             inputs++;

@@ -1,0 +1,3 @@
+module memoryops/goleaker
+
+go 1.19
