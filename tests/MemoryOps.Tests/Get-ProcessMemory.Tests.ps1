@@ -166,11 +166,29 @@ Describe 'Get-ProcessMemory' {
                 $m.Utilization | Should -BeNullOrEmpty
                 ($m | Get-ProcessMemory -AsSample).Name | Should -Not -Contain 'memory.cgroup.limit'
             } else {
-                $m.LimitBytes | Should -BeLessThan ([MemoryOps.Engine.ProcessMemory.KernelFormats]::UnlimitedFrom)
+                # cgroup v1 writes "no limit" as the largest page-aligned long; a real limit is far below 2^62.
+                $m.LimitBytes | Should -BeLessThan ([long]1 -shl 62)
             }
             # Get-Process objects bind by Id.
             (Get-Process -Id $sleep.Id | Get-ProcessMemory).ProcessId | Should -Be $sleep.Id
             (Get-ProcessMemory -Name sleep).ProcessId | Should -Contain $sleep.Id
+        } finally { $sleep.Kill(); $sleep.WaitForExit(); $sleep.Dispose() }
+    }
+
+    It 'goes into a report as the samples it stands for, values unchanged' {
+        $sleep = Start-NonDotNetProcess
+        try {
+            $m = Get-ProcessMemory -ProcessId $sleep.Id
+            $file = Join-Path $script:work 'process-memory.html'
+            $m | Export-MemoryReport -Path $file -ErrorVariable failed
+            $failed | Should -BeNullOrEmpty
+            $html = Get-Content -LiteralPath $file -Raw
+            $data = [regex]::Match($html, '<script type="application/json" id="memoryops-data">(.*?)</script>', 'Singleline').Groups[1].Value | ConvertFrom-Json
+            $series = $data.charts.series | Where-Object role -eq 'data'
+            $rss = $series | Where-Object label -eq "memory.rss · sleep ($($sleep.Id))"
+            $rss.v | Should -Be @([double]$m.ResidentBytes)
+            $anon = $series | Where-Object label -eq "memory.anonymous · sleep ($($sleep.Id))"
+            $anon.v | Should -Be @([double]$m.AnonymousBytes)
         } finally { $sleep.Kill(); $sleep.WaitForExit(); $sleep.Dispose() }
     }
 

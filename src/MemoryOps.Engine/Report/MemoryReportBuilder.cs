@@ -57,6 +57,10 @@ namespace MemoryOps.Engine.Report
         {
             switch (input)
             {
+                case ProcessMemoryInfo m:
+                    // Get-ProcessMemory's readings are charted as the samples they stand for (RSS, cgroup usage and limit, utilization...).
+                    foreach (var sample in m.ToSamples()) Add(sample);
+                    break;
                 case CounterSample c:
                     Process(c.Host, c.ProcessId, c.ProcessName).See(c.Timestamp);
                     if (samples >= MaxSamples) { SamplesDropped++; break; }
