@@ -31,6 +31,9 @@
         'Test-MemoryThreshold'
         'ConvertTo-OpenMetrics'
         'Export-MemoryMetric'
+        'Get-AllocationProfile'
+        'Export-AllocationProfile'
+        'Compare-AllocationProfile'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()
