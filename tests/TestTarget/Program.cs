@@ -20,7 +20,8 @@
 //               Meter gauge of that name with a tag of that value, whose value is N
 //   allocate MB allocate at least MB megabytes of each of three types, in interleaved rounds of about 100 KB each, from
 //               three known methods (Billing.CreateInvoices: OrderService.Invoice objects; Billing.AddLines:
-//               OrderService.InvoiceLine[] arrays; Billing.RenderPdf: byte[100_000], on the large object heap), and reply
+//               OrderService.InvoiceLine[] arrays; Billing.RenderPdf: OrderService.PdfByte[100_000], laid out as a byte[100_000]
+//               but of a type nothing else allocates, on the large object heap), and reply
 //               with each type's exact count and bytes as the runtime counts them (GC.GetAllocatedBytesForCurrentThread
 //               around each call: the truth an allocation profile is checked against) and the seconds it took
 //   exit        leave (end of stdin does the same, so a dead driver never leaves us running)
@@ -195,6 +196,12 @@ namespace OrderService
         public int Cents;
     }
 
+    /// <summary>One byte of a rendered page: an array of them is laid out as a byte[] but is a type only RenderPdf allocates.</summary>
+    public struct PdfByte
+    {
+        public byte Value;
+    }
+
     /// <summary>Known allocations from known methods (the "allocate" command): what an allocation profile must find.</summary>
     public static class Billing
     {
@@ -203,7 +210,7 @@ namespace OrderService
         // Stored in statics so that the JIT cannot prove the objects do not escape and allocate them on the stack.
         public static Invoice? LastInvoice;
         public static InvoiceLine[]? LastLines;
-        public static byte[]? LastPdf;
+        public static PdfByte[]? LastPdf;
         private static long nextInvoice;
 
         public sealed class Tally
@@ -247,7 +254,7 @@ namespace OrderService
         [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
         public static void RenderPdf()
         {
-            LastPdf = new byte[PdfSize];
+            LastPdf = new PdfByte[PdfSize];
         }
     }
 
