@@ -18,6 +18,9 @@ namespace MemoryOps
         AllocationTick,
     }
 
+    /// <summary>The file formats Export-AllocationProfile writes: pprof (gzipped protobuf, for go tool pprof) and speedscope (JSON).</summary>
+    public enum AllocationExportFormat { Pprof, Speedscope }
+
     /// <summary>The estimated allocations of one type (or one type from one call stack) in a window.</summary>
     public sealed class AllocationTypeStat
     {
