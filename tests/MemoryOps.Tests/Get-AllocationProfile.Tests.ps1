@@ -119,8 +119,9 @@ Describe 'Get-AllocationProfile' {
         $collector = [PowerShell]::Create()
         $output = [System.Management.Automation.PSDataCollection[psobject]]::new()
         try {
-            $null = $collector.AddCommand('Import-Module').AddArgument($env:MEMORYOPS_MODULE_PATH).AddStatement().
-                AddCommand('Get-AllocationProfile').AddParameter('ProcessId', $target.ProcessId).AddParameter('Duration', 1).AddParameter('Continuous')
+            # One script, not a batch of statements: stopping a batch mid-way takes the PowerShell process down.
+            $null = $collector.AddScript('param($m, $id) Import-Module $m; Get-AllocationProfile -ProcessId $id -Duration 1 -Continuous').
+                AddArgument($env:MEMORYOPS_MODULE_PATH).AddArgument($target.ProcessId)
             $async = $collector.BeginInvoke([System.Management.Automation.PSDataCollection[psobject]]$null, $output)
             $deadline = [DateTime]::UtcNow.AddSeconds(60)
             while ($output.Count -lt 3 -and [DateTime]::UtcNow -lt $deadline -and -not $async.IsCompleted) {
@@ -144,5 +145,149 @@ Describe 'Get-AllocationProfile' {
         $p | Should -BeNullOrEmpty
         $err[0].FullyQualifiedErrorId | Should -BeLike 'ProcessNotFound,*'
         $err[0].TargetObject | Should -Be 999999
+    }
+}
+
+Describe 'Export-AllocationProfile, Compare-AllocationProfile and rules on allocation profiles' {
+    BeforeAll {
+        Import-Module (Join-Path $PSScriptRoot 'TestFleet.psm1') -Force   # Install-DebianPackage
+        # go tool pprof, from Debian's packages, is the independent reader of the exported files.
+        Install-DebianPackage -Command go -Package golang-go
+        $script:dir = Join-Path ([IO.Path]::GetTempPath()) "memoryops-alloc-$PID-$([guid]::NewGuid().ToString('N').Substring(0, 6))"
+        New-Item -ItemType Directory $dir | Out-Null
+        $script:before = (Invoke-ProfiledAllocation -MB 20).Profile
+        $script:afterRun = Invoke-ProfiledAllocation @{ Stack = $true }
+        $script:after = $afterRun.Profile
+
+        function script:Invoke-Pprof([string[]] $Arguments) {
+            $out = & go tool pprof @Arguments 2>&1
+            if ($LASTEXITCODE -ne 0) { throw "go tool pprof $Arguments failed: $out" }
+            $out | ForEach-Object { "$_" }
+        }
+        # The rows of pprof -top -unit=B (or of a count): flat and cumulative values and the name; 0 has no unit.
+        function script:ConvertFrom-PprofTop([string[]] $Lines) {
+            foreach ($line in $Lines) {
+                if ($line -match '^\s*(-?\d+)B?\s+\S+%\s+\S+%\s+(-?\d+)B?\s+\S+%\s+(.+)$') {
+                    [pscustomobject]@{ Flat = [long]$Matches[1]; Cum = [long]$Matches[2]; Name = $Matches[3].Trim() }
+                }
+            }
+        }
+    }
+
+    AfterAll { if ($dir) { Remove-Item $dir -Recurse -Force -ErrorAction SilentlyContinue } }
+
+    It 'writes a gzipped pprof profile whose top types, as go tool pprof prints them, are the profile''s' {
+        $file = Join-Path $dir 'after.pb.gz'
+        $item = $after | Export-AllocationProfile -Path $file -PassThru
+        $item.FullName | Should -Be $file
+        # gzip magic
+        [IO.File]::ReadAllBytes($file)[0..1] | Should -Be @(0x1f, 0x8b)
+        $top = ConvertFrom-PprofTop (Invoke-Pprof '-top', '-unit=B', $file)
+        $top | Should -Not -BeNullOrEmpty
+        $types = $top | Where-Object Flat -gt 0 | Select-Object -First 3
+        $types.Name | Sort-Object | Should -Be ($Expected.Keys | Sort-Object)
+        foreach ($t in $types) {
+            $row = $after.Types | Where-Object TypeName -eq $t.Name
+            [Math]::Abs($t.Flat - $row.EstimatedBytes) | Should -BeLessOrEqual ([Math]::Max(1, @($after.Stacks | Where-Object TypeName -eq $t.Name).Count))
+        }
+        # The allocating methods are frames: their cumulative bytes are those of the type they allocate.
+        $method = $top | Where-Object Name -like 'OrderService.Billing.CreateInvoices*'
+        $method.Cum | Should -BeGreaterOrEqual (($after.Types | Where-Object TypeName -eq 'OrderService.Invoice').EstimatedBytes * 0.99)
+        # The other sample type is the object count.
+        $objects = ConvertFrom-PprofTop (Invoke-Pprof '-top', '-sample_index=alloc_objects', $file)
+        ($objects | Where-Object Name -eq 'OrderService.Invoice').Flat |
+            Should -BeGreaterOrEqual ($afterRun.Truth['invoices'].Count * 0.9)
+    }
+
+    It 'writes files go tool pprof -diff_base compares: the difference per type is the profiles'' difference' {
+        $base = Join-Path $dir 'before.pb.gz'
+        $new = Join-Path $dir 'after-nostack.pb.gz'
+        $before | Export-AllocationProfile -Path $base
+        $after | Export-AllocationProfile -Path $new
+        $diff = ConvertFrom-PprofTop (Invoke-Pprof '-top', '-unit=B', '-diff_base', $base, $new)
+        foreach ($type in $Expected.Keys) {
+            $d = $diff | Where-Object Name -eq $type
+            $d | Should -Not -BeNullOrEmpty -Because "$type is in both profiles"
+            $want = ($after.Types | Where-Object TypeName -eq $type).EstimatedBytes - ($before.Types | Where-Object TypeName -eq $type).EstimatedBytes
+            [Math]::Abs($d.Flat - $want) | Should -BeLessOrEqual 1000
+        }
+    }
+
+    It 'writes speedscope JSON with one weighted sample per stack, root first' {
+        $file = Join-Path $dir 'after.speedscope.json'
+        $after | Export-AllocationProfile -Path $file -Format Speedscope
+        $json = Get-Content $file -Raw | ConvertFrom-Json
+        $json.'$schema' | Should -Be 'https://www.speedscope.app/file-format-schema.json'
+        $space = $json.profiles | Where-Object name -eq 'alloc_space'
+        $space.type | Should -Be 'sampled'
+        $space.unit | Should -Be 'bytes'
+        $space.samples.Count | Should -Be $after.Stacks.Count
+        $i = [array]::IndexOf(@($json.shared.frames.name), 'OrderService.Invoice')
+        $i | Should -BeGreaterOrEqual 0
+        $k = 0; $found = $false
+        foreach ($s in $space.samples) {
+            if ($s[-1] -eq $i) {
+                $json.shared.frames[$s[0]].name | Should -BeLike 'OrderService.Program.Main*'
+                $json.shared.frames[$s[-2]].name | Should -BeLike 'OrderService.Billing.CreateInvoices*'
+                $space.weights[$k] | Should -BeGreaterThan 0
+                $found = $true
+            }
+            $k++
+        }
+        $found | Should -BeTrue
+    }
+
+    It 'does not overwrite a file without -Force' {
+        $file = Join-Path $dir 'exists.pb.gz'
+        Set-Content $file 'mine'
+        $after | Export-AllocationProfile -Path $file -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'FileExists,*'
+        Get-Content $file | Should -Be 'mine'
+    }
+
+    It 'Compare-AllocationProfile names the types whose rate changed, with significance' {
+        $deltas = Compare-AllocationProfile -ReferenceProfile $before -DifferenceProfile $after
+        $deltas[0] | Should -BeOfType ([MemoryOps.AllocationTypeDelta])
+        foreach ($type in $Expected.Keys) {
+            $d = $deltas | Where-Object TypeName -eq $type
+            $d.BytesPerSecondDelta | Should -Be ($d.DifferenceBytesPerSecond - $d.ReferenceBytesPerSecond)
+            $d.ReferenceBytesPerSecond | Should -Be ($before.Types | Where-Object TypeName -eq $type).BytesPerSecond
+        }
+        # The same profile against itself: nothing changed, nothing significant.
+        $same = Compare-AllocationProfile $after $after
+        @($same | Where-Object Significant).Count | Should -Be 0
+        @($same | Where-Object Status -ne 'Unchanged').Count | Should -Be 0
+        (Compare-AllocationProfile $before $after -TypeName 'OrderService.*' -Top 2) | Should -HaveCount 2
+    }
+
+    It 'New-MemoryRule -MaxAllocationRate judges the rate of matching types in a profile' {
+        $invoiceRate = ($after.Types | Where-Object TypeName -eq 'OrderService.Invoice').BytesPerSecond
+        $strict = New-MemoryRule -TypeName 'OrderService.*' -MaxAllocationRate ($invoiceRate / 2) -Name strict
+        $loose = New-MemoryRule -TypeName 'OrderService.Invoice' -MaxAllocationRate ($invoiceRate * 2) -Name loose
+        $results = $after | Test-MemoryThreshold -Rule $strict, $loose
+        $strictResults = @($results | Where-Object Rule -eq 'strict')
+        $strictResults.Subject | Sort-Object | Should -Be ($Expected.Keys | Where-Object { $_ -like 'OrderService.*' } | Sort-Object)
+        $strictResults | ForEach-Object { $_.Passed | Should -BeFalse; $_.Unit | Should -Be 'bytes/s' }
+        $looseResult = @($results | Where-Object Rule -eq 'loose')
+        $looseResult | Should -HaveCount 1
+        $looseResult[0].Passed | Should -BeTrue
+        $looseResult[0].Observed | Should -Be $invoiceRate
+        { $after | Test-MemoryThreshold -Rule $strict -Assert -ErrorAction Stop } | Should -Throw -ErrorId 'ThresholdViolated,*'
+        # A heap-size rule says nothing about allocations, and a rate rule nothing about a heap snapshot.
+        @($after | Test-MemoryThreshold -Rule (New-MemoryRule -TypeName 'OrderService.*' -MaxBytes 1) -WarningAction SilentlyContinue).Count | Should -Be 0
+    }
+
+    It 'ConvertTo-OpenMetrics exposes the allocation rates' {
+        $text = $after | ConvertTo-OpenMetrics
+        $text | Should -Match 'memoryops_allocation_bytes_per_second\{'
+        $text | Should -Match 'memoryops_allocation_type_bytes_per_second\{[^}]*type="OrderService.Invoice"'
+    }
+
+    It 'a profile survives the trip through a job (rehydrated, host kept)' {
+        $copy = Start-Job { param($p) $p } -ArgumentList $after | Receive-Job -Wait -AutoRemoveJob
+        $file = Join-Path $dir 'rehydrated.pb.gz'
+        $copy | Export-AllocationProfile -Path $file
+        (ConvertFrom-PprofTop (Invoke-Pprof '-top', '-unit=B', $file) | Where-Object Flat -gt 0 | Select-Object -First 3).Name | Sort-Object |
+            Should -Be ($Expected.Keys | Sort-Object)
     }
 }
