@@ -44,6 +44,9 @@ namespace MemoryOps.Engine.Allocations
             var stringIndex = new Dictionary<string, long>(StringComparer.Ordinal) { [""] = 0 };
             long Str(string s)
             {
+                // go tool pprof prints these names to a terminal: a type or process name a hostile target chose must not
+                // carry escape sequences or line breaks there (shown escaped, as everywhere in MemoryOps).
+                s = Display.Escape(s);
                 if (!stringIndex.TryGetValue(s, out long i)) { i = strings.Count; strings.Add(s); stringIndex[s] = i; }
                 return i;
             }
