@@ -291,3 +291,41 @@ Describe 'Export-AllocationProfile, Compare-AllocationProfile and rules on alloc
             Should -Be ($Expected.Keys | Sort-Object)
     }
 }
+
+Describe 'Allocation profiles of a type named with escape sequences and line breaks' {
+    It 'keeps the raw name on the object and shows it escaped in the views and in pprof' {
+        Import-Module (Join-Path $PSScriptRoot 'TestFleet.psm1') -Force
+        Install-DebianPackage -Command go -Package golang-go
+        $typeName = "Evil`e]0;pwned`a`r`nFAKE LINE`u{9b}31m.Order"
+        $b64 = [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes($typeName))
+        # 200,000 instances of 24 bytes: about 47 samples expected, so the type is seen (a miss has odds of e^-47).
+        $c2 = [PowerShell]::Create()
+        try {
+            $null = $c2.AddScript('param($m, $id) Import-Module $m; Get-AllocationProfile -ProcessId $id -Duration 10 -Verbose').
+                AddArgument($env:MEMORYOPS_MODULE_PATH).AddArgument($target.ProcessId)
+            $async = $c2.BeginInvoke()
+            $deadline = [DateTime]::UtcNow.AddSeconds(60)
+            while (-not ($c2.Streams.Verbose | Where-Object Message -like '*the session is open*')) {
+                if ([DateTime]::UtcNow -gt $deadline -or $async.IsCompleted) { throw "The session did not open: $($c2.Streams.Error)" }
+                Start-Sleep -Milliseconds 50
+            }
+            $null = Send-TestTarget $target "hostile $b64 200000"
+            $async.IsCompleted | Should -BeFalse -Because 'the window must hold the allocations (they take well under a second)'
+            $p = $c2.EndInvoke($async)[0]
+        } finally { $c2.Dispose() }
+        $row = $p.Types | Where-Object { $_.TypeName -like 'Evil*' }
+        $row | Should -HaveCount 1
+        $row.TypeName | Should -BeExactly $typeName
+        $view = ($p.Types | Format-Table | Out-String -Width 300) + ($p | Format-Table | Out-String -Width 300)
+        $view | Should -Not -Match "[`e`a`u{9b}]"
+        $view | Should -Not -Match 'FAKE LINE[^\n]*\r?\n[^\n]*FAKE'   # no forged line
+        $file = Join-Path ([IO.Path]::GetTempPath()) "memoryops-hostile-$PID.pb.gz"
+        try {
+            $p | Export-AllocationProfile -Path $file -Force
+            $top = (& go tool pprof -top $file 2>&1) -join "`n"
+            $top | Should -Match 'Evil'
+            $top | Should -Not -Match "[`e`a`u{9b}]"
+            @($top -split "`n" | Where-Object { $_ -match '^FAKE LINE' }).Count | Should -Be 0
+        } finally { Remove-Item $file -Force -ErrorAction SilentlyContinue }
+    }
+}
