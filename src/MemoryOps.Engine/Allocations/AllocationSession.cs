@@ -112,7 +112,14 @@ namespace MemoryOps.Engine.Allocations
         /// runtime's rundown at the end names the methods, as dotnet-trace does) and read back with TraceLog, which maps
         /// each frame's address to its method. Samples are handed over only after the window closed.
         /// </summary>
-        public long RunWithStacks(Action<AllocationSample> onSample, CancellationToken cancel, Action? onStarted = null, Action<string>? onPhase = null)
+        /// <summary>
+        /// The most the session file may grow to (the samples, about 10,000 per GB allocated, and their stacks): past it the
+        /// window ends early (<paramref name="onEndedEarly"/> of RunWithStacks), the rundown still written after it.
+        /// </summary>
+        public const long MaxTraceBytes = 512L * 1024 * 1024;
+
+        public long RunWithStacks(Action<AllocationSample> onSample, CancellationToken cancel, Action? onStarted = null, Action<string>? onPhase = null,
+            Action<DateTime>? onEndedEarly = null, long maxTraceBytes = MaxTraceBytes)
         {
             var config = new EventPipeSessionConfiguration(new[] { SamplingProvider(true) }, circularBufferSizeMB: 128, requestRundown: true, requestStackwalk: true);
             // Owner-only (0700) and new: nothing of anyone else's is in it, so the files below are created, not opened.
@@ -133,7 +140,20 @@ namespace MemoryOps.Engine.Allocations
                     using (cancel.Register(Stop))
                     using (var file = new FileStream(trace, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
                     {
-                        try { session.EventStream.CopyTo(file); }
+                        try
+                        {
+                            var buffer = new byte[1 << 16];
+                            int read;
+                            while ((read = session.EventStream.Read(buffer, 0, buffer.Length)) > 0)
+                            {
+                                file.Write(buffer, 0, read);
+                                if (file.Length > maxTraceBytes && Volatile.Read(ref stopRequested) == 0)
+                                {
+                                    onEndedEarly?.Invoke(DateTime.UtcNow);
+                                    Stop(); // the rundown that follows is still read: without it no frame has a name
+                                }
+                            }
+                        }
                         catch (Exception e) when (e is IOException || e is ObjectDisposedException) { readError = e; }
                     }
                     if (Volatile.Read(ref stopRequested) == 0)

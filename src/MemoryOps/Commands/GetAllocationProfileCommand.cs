@@ -77,7 +77,8 @@ namespace MemoryOps.Commands
                     long lost = Stack
                         ? session.RunWithStacks(sample => emit(new AllocationStreamItem { Sample = sample }), token,
                             onStarted: () => emit(new AllocationStreamItem { SessionStarted = true }),
-                            onPhase: phase => emit(new AllocationStreamItem { Phase = phase }))
+                            onPhase: phase => emit(new AllocationStreamItem { Phase = phase }),
+                            onEndedEarly: at => emit(new AllocationStreamItem { EndedEarly = at }))
                         : session.Run(sample => emit(new AllocationStreamItem { Sample = sample }), token,
                             onStarted: () => emit(new AllocationStreamItem { SessionStarted = true }),
                             onHeartbeat: () => emit(new AllocationStreamItem()));
@@ -107,6 +108,12 @@ namespace MemoryOps.Commands
                         WriteVerbose($"Process {state.Target.ProcessId}: the session is open; sampling for {(Continuous ? "windows of " : "")}{window.TotalSeconds:0.###} s.");
                     }
                     else if (value.Finished) state.EventsLost = value.EventsLost;
+                    else if (value.EndedEarly is DateTime early && !state.StopRequested.HasValue)
+                    {
+                        state.StopRequested = early;
+                        WriteWarning($"Process {state.Target.ProcessId}: the window ended early, after {(early - state.WindowStart!.Value).TotalSeconds:0.#} s: " +
+                                     $"the samples and their stacks reached {AllocationSession.MaxTraceBytes / (1024 * 1024)} MB. Use a shorter -Duration with -Stack.");
+                    }
                     else if (value.Phase != null) { progress.StatusDescription = value.Phase; WriteProgress(progress); }
                     else if (!state.StopRequested.HasValue && state.Gap.Arrived(value.Arrived) is string resumed && !Stack) WriteWarning(resumed);
                     if (value.Sample is AllocationSample sample)
@@ -142,7 +149,7 @@ namespace MemoryOps.Commands
                     double elapsed = (now - first).TotalSeconds % window.TotalSeconds;
                     progress.PercentComplete = (int)Math.Min(100, elapsed * 100 / window.TotalSeconds);
                     progress.SecondsRemaining = (int)Math.Max(0, window.TotalSeconds - elapsed);
-                    progress.StatusDescription = $"{open.Sum(s => s.Accumulator.SampleCount)} samples so far";
+                    progress.StatusDescription = Stack ? "Sampling with call stacks (they are resolved when the window closes)" : $"{open.Sum(s => s.Accumulator.SampleCount)} samples so far";
                     WriteProgress(progress);
                 }
                 else if (!Continuous && states.Values.All(s => s.Failed || !s.WindowStart.HasValue) && now - started > EventPipeRunner.StartTimeout + window)
@@ -214,6 +221,7 @@ namespace MemoryOps.Commands
             public bool Finished;
             public long EventsLost;
             public string? Phase;
+            public DateTime? EndedEarly;
             public readonly DateTime Arrived = DateTime.UtcNow;
         }
     }
