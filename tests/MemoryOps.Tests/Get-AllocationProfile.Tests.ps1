@@ -138,6 +138,29 @@ Describe 'Get-AllocationProfile' {
         @($output | Where-Object { $_.Types.TypeName -contains 'OrderService.Invoice' }).Count | Should -BeGreaterThan 0
     }
 
+    It 'ends with TargetExited, and no profile, when the target exits mid-window' {
+        $victim = Start-TestTarget
+        try {
+            $collector = [PowerShell]::Create()
+            $null = $collector.AddScript('param($m, $id) Import-Module $m; Get-AllocationProfile -ProcessId $id -Duration 60 -Verbose').
+                AddArgument($env:MEMORYOPS_MODULE_PATH).AddArgument($victim.ProcessId)
+            $async = $collector.BeginInvoke()
+            $deadline = [DateTime]::UtcNow.AddSeconds(60)
+            while (-not ($collector.Streams.Verbose | Where-Object Message -like '*the session is open*')) {
+                if ([DateTime]::UtcNow -gt $deadline -or $async.IsCompleted) { throw "The session did not open: $($collector.Streams.Error)" }
+                Start-Sleep -Milliseconds 50
+            }
+            $victim.Process.Kill()
+            # Bounded: the cmdlet must end by itself long before its 60 s window.
+            $async.AsyncWaitHandle.WaitOne([TimeSpan]::FromSeconds(30)) | Should -BeTrue
+            $profiles = $collector.EndInvoke($async)
+            $profiles.Count | Should -Be 0
+            $collector.Streams.Error[0].FullyQualifiedErrorId | Should -BeLike 'TargetExited,*'
+            $collector.Streams.Error[0].TargetObject | Should -Be $victim.ProcessId
+            $collector.Dispose()
+        } finally { $victim | Stop-TestTarget }
+    }
+
     It 'refuses -Stack with -Continuous, and names a process that is not there' {
         { Get-AllocationProfile -ProcessId $target.ProcessId -Stack -Continuous -ErrorAction Stop } |
             Should -Throw -ErrorId 'InvalidInput,MemoryOps.Commands.GetAllocationProfileCommand'
