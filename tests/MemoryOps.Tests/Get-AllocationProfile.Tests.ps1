@@ -308,6 +308,10 @@ Describe 'Export-AllocationProfile, Compare-AllocationProfile and rules on alloc
 
     It 'a profile survives the trip through a job (rehydrated, host kept)' {
         $copy = Start-Job { param($p) $p } -ArgumentList $after | Receive-Job -Wait -AutoRemoveJob
+        $copy | Should -BeOfType ([MemoryOps.AllocationProfile])
+        $copy.Types[0] | Should -BeOfType ([MemoryOps.AllocationTypeStat])
+        $copy.Host | Should -Be $after.Host
+        $copy.Stacks[0].Stack | Should -Be $after.Stacks[0].Stack
         $file = Join-Path $dir 'rehydrated.pb.gz'
         $copy | Export-AllocationProfile -Path $file
         (ConvertFrom-PprofTop (Invoke-Pprof '-top', '-unit=B', $file) | Where-Object Flat -gt 0 | Select-Object -First 3).Name | Sort-Object |
