@@ -33,6 +33,9 @@
         'Export-MemoryMetric'
         'Export-MemoryReport'
         'Get-ProcessMemory'
+        'Get-AllocationProfile'
+        'Export-AllocationProfile'
+        'Compare-AllocationProfile'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

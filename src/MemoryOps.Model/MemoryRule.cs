@@ -43,6 +43,8 @@ namespace MemoryOps
         public long? MaxCountGrowth { get; set; }
         public long? MaxBytesGrowth { get; set; }
         public double? MaxGrowthPercent { get; set; }
+        /// <summary>Bytes per second a type may be allocated at (judged on allocation profiles, Get-AllocationProfile).</summary>
+        public double? MaxAllocationRate { get; set; }
 
         // Baseline rules.
         public string? Baseline { get; set; }
@@ -91,8 +93,9 @@ namespace MemoryOps
                     break;
                 case MemoryRuleKind.Type:
                     if (TypeName.Length == 0 || TypeName.Any(string.IsNullOrWhiteSpace)) throw Bad("TypeName", "must name at least one type (wildcards allowed).");
-                    if (MaxCount == null && MaxBytes == null && MaxCountGrowth == null && MaxBytesGrowth == null && MaxGrowthPercent == null)
-                        throw Bad("MaxCount", "MaxBytes, MaxCountGrowth, MaxBytesGrowth or MaxGrowthPercent must be given: a type rule needs a limit.");
+                    if (MaxCount == null && MaxBytes == null && MaxCountGrowth == null && MaxBytesGrowth == null && MaxGrowthPercent == null && MaxAllocationRate == null)
+                        throw Bad("MaxCount", "MaxBytes, MaxCountGrowth, MaxBytesGrowth, MaxGrowthPercent or MaxAllocationRate must be given: a type rule needs a limit.");
+                    if (MaxAllocationRate < 0 || Bad2(MaxAllocationRate)) throw Bad("MaxAllocationRate", "must be a finite number of bytes per second, not negative.");
                     if (MaxCount < 0) throw Bad("MaxCount", "must not be negative.");
                     if (MaxBytes < 0) throw Bad("MaxBytes", "must not be negative.");
                     if (Bad2(MaxGrowthPercent)) throw Bad("MaxGrowthPercent", "must be a finite number.");
@@ -136,6 +139,7 @@ namespace MemoryOps
                     if (MaxCountGrowth.HasValue) parts.Add($"CountDelta <= {MaxCountGrowth}");
                     if (MaxBytesGrowth.HasValue) parts.Add($"BytesDelta <= {MaxBytesGrowth}");
                     if (MaxGrowthPercent.HasValue) parts.Add($"Growth <= {MaxGrowthPercent.Value.ToString(CultureInfo.InvariantCulture)} %");
+                    if (MaxAllocationRate.HasValue) parts.Add($"AllocationRate <= {MaxAllocationRate.Value.ToString(CultureInfo.InvariantCulture)} bytes/s");
                     break;
                 case MemoryRuleKind.Baseline:
                     parts.Add($"{string.Join(", ", Counter.Concat(TypeName))} vs baseline '{Baseline}':");

@@ -10,7 +10,7 @@ namespace MemoryOps
     /// </summary>
     public abstract class MetricsCmdlet : MemoryOpsCmdlet
     {
-        /// <summary>A CounterSample, GcSummary, HeapSnapshot, HeapComparison, HeapTypeDelta or ThresholdResult (or their deserialized forms).</summary>
+        /// <summary>A CounterSample, GcSummary, HeapSnapshot, HeapComparison, HeapTypeDelta, ThresholdResult or AllocationProfile (or their deserialized forms).</summary>
         [Parameter(Mandatory = true, ValueFromPipeline = true)]
         public PSObject InputObject { get; set; } = null!;
 
@@ -31,7 +31,7 @@ namespace MemoryOps
             catch (MemoryOpsException e) { WriteFailure(e, InputObject); return false; }
             if (input != null && Book.Add(input)) return true;
             WriteFailure(new MemoryOpsException(FailureKind.UnsupportedInput,
-                $"Metrics are made of CounterSample, GcSummary, HeapSnapshot, HeapComparison, HeapTypeDelta and ThresholdResult objects, not {Rehydrator.TypeNameOf(InputObject)}." +
+                $"Metrics are made of CounterSample, GcSummary, HeapSnapshot, HeapComparison, HeapTypeDelta, ThresholdResult and AllocationProfile objects, not {Rehydrator.TypeNameOf(InputObject)}." +
                 (input is GcEventRecord ? " GC records are events: pipe Get-GcEvent -Summary instead." : ""), input), input);
             return false;
         }

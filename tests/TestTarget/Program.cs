@@ -18,6 +18,12 @@
 //   hostile B64 N  define a type at run time named by the base64 text B64 (any characters the runtime takes,
 //               control characters included) and keep N instances of it; also publish an OrderService
 //               Meter gauge of that name with a tag of that value, whose value is N
+//   allocate MB allocate at least MB megabytes of each of three types, in interleaved rounds of about 100 KB each, from
+//               three known methods (Billing.CreateInvoices: OrderService.Invoice objects; Billing.AddLines:
+//               OrderService.InvoiceLine[] arrays; Billing.RenderPdf: OrderService.PdfByte[100_000], laid out as a byte[100_000]
+//               but of a type nothing else allocates, on the large object heap), and reply
+//               with each type's exact count and bytes as the runtime counts them (GC.GetAllocatedBytesForCurrentThread
+//               around each call: the truth an allocation profile is checked against) and the seconds it took
 //   exit        leave (end of stdin does the same, so a dead driver never leaves us running)
 using System;
 using System.Collections.Generic;
@@ -174,6 +180,84 @@ namespace OrderService
         }
     }
 
+    public sealed class Invoice
+    {
+        public long Id;
+        public long CustomerId;
+        public decimal Amount;
+        public DateTime Due;
+        public Invoice(long id) { Id = id; CustomerId = id * 7; Amount = id; Due = DateTime.UnixEpoch; }
+    }
+
+    public struct InvoiceLine
+    {
+        public long Sku;
+        public int Quantity;
+        public int Cents;
+    }
+
+    /// <summary>One byte of a rendered page: an array of them is laid out as a byte[] but is a type only RenderPdf allocates.</summary>
+    public struct PdfByte
+    {
+        public byte Value;
+    }
+
+    /// <summary>Known allocations from known methods (the "allocate" command): what an allocation profile must find.</summary>
+    public static class Billing
+    {
+        public const int PdfSize = 100_000;   // above the 85,000-byte threshold: each one goes to the large object heap
+        public const int InvoicesPerRound = 1786, LinesPerArray = 60, ArraysPerRound = 102;
+        // Stored in statics so that the JIT cannot prove the objects do not escape and allocate them on the stack.
+        public static Invoice? LastInvoice;
+        public static InvoiceLine[]? LastLines;
+        public static PdfByte[]? LastPdf;
+        private static long nextInvoice;
+
+        public sealed class Tally
+        {
+            public long Count, Bytes;
+            public override string ToString() => $"{Count}:{Bytes}";
+        }
+
+        public static (Tally Invoices, Tally Lines, Tally Pdfs, double Seconds) Run(long bytesPerType)
+        {
+            var invoices = new Tally(); var lines = new Tally(); var pdfs = new Tally();
+            var watch = Stopwatch.StartNew();
+            while (invoices.Bytes < bytesPerType || lines.Bytes < bytesPerType || pdfs.Bytes < bytesPerType)
+            {
+                long before = GC.GetAllocatedBytesForCurrentThread();
+                CreateInvoices(InvoicesPerRound);
+                long afterInvoices = GC.GetAllocatedBytesForCurrentThread();
+                AddLines(ArraysPerRound);
+                long afterLines = GC.GetAllocatedBytesForCurrentThread();
+                RenderPdf();
+                long afterPdf = GC.GetAllocatedBytesForCurrentThread();
+                invoices.Count += InvoicesPerRound; invoices.Bytes += afterInvoices - before;
+                lines.Count += ArraysPerRound; lines.Bytes += afterLines - afterInvoices;
+                pdfs.Count += 1; pdfs.Bytes += afterPdf - afterLines;
+            }
+            return (invoices, lines, pdfs, watch.Elapsed.TotalSeconds);
+        }
+
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        public static void CreateInvoices(int n)
+        {
+            for (int i = 0; i < n; i++) LastInvoice = new Invoice(++nextInvoice);
+        }
+
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        public static void AddLines(int n)
+        {
+            for (int i = 0; i < n; i++) LastLines = new InvoiceLine[LinesPerArray];
+        }
+
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        public static void RenderPdf()
+        {
+            LastPdf = new PdfByte[PdfSize];
+        }
+    }
+
     public static class Program
     {
         public static int Main()
@@ -234,6 +318,10 @@ namespace OrderService
                         case "hostile":
                             Hostile.Add(FromBase64(parts[1]), int.Parse(parts[2]));
                             Reply($"OK hostile types={Hostile.TypeCount}");
+                            break;
+                        case "allocate":
+                            var (inv, lin, pdf, secs) = Billing.Run(long.Parse(parts[1]) * 1_000_000);
+                            Reply($"OK allocate invoices={inv} lines={lin} pdfs={pdf} seconds={secs.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
                             break;
                         case "exit":
                             Reply("OK exit");

@@ -39,6 +39,7 @@ namespace MemoryOps.Engine.Metrics
                 case ThresholdResult r: AddThresholdResult(r); return true;
                 case HeapComparison h: AddComparison(h); return true;
                 case HeapTypeDelta d: AddDelta(d); return true;
+                case AllocationProfile a: AddAllocationProfile(a); return true;
                 default: return false;
             }
         }
@@ -108,6 +109,18 @@ namespace MemoryOps.Engine.Metrics
                 var labels = With(process, ("type", t.TypeName));
                 Set("memoryops_heap_type_bytes", "gauge", "bytes", "Bytes of the instances of a heap type (the largest types by bytes of each snapshot, -Top)", labels, t.TotalBytes, s.Timestamp);
                 Set("memoryops_heap_type_objects", "gauge", "", "Instances of a heap type (the largest types by bytes of each snapshot, -Top)", labels, t.Count, s.Timestamp);
+            }
+        }
+
+        private void AddAllocationProfile(AllocationProfile a)
+        {
+            var process = ProcessLabels(a.ProcessName, a.ProcessId, a.Host);
+            Set("memoryops_allocation_bytes_per_second", "gauge", "", "Estimated bytes allocated per second over a MemoryOps allocation profile's window", process, a.BytesPerSecond, a.End);
+            foreach (var t in a.Types.OrderByDescending(t => t.EstimatedBytes).ThenBy(t => t.TypeName, StringComparer.Ordinal).Take(TopTypes))
+            {
+                var labels = With(process, ("type", t.TypeName));
+                Set("memoryops_allocation_type_bytes_per_second", "gauge", "", "Estimated bytes of a type allocated per second (the most allocated types of each profile, -Top)", labels, t.BytesPerSecond, a.End);
+                Set("memoryops_allocation_type_objects_per_second", "gauge", "", "Estimated objects of a type allocated per second (the most allocated types of each profile, -Top)", labels, t.CountPerSecond, a.End);
             }
         }
 

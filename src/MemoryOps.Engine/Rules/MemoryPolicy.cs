@@ -22,6 +22,7 @@ namespace MemoryOps.Engine.Rules
         {
             "Name", "Severity", "Counter", "Metric", "Statistic", "Maximum", "Minimum", "For", "TypeName", "MaxCount", "MaxBytes",
             "MaxCountGrowth", "MaxBytesGrowth", "MaxGrowthPercent", "Baseline", "Store", "MaxDeviationPercent", "MaxStandardDeviations", "Direction",
+            "MaxAllocationRate",
         };
 
         public static List<MemoryRule> ReadJsonFile(string path, InputLimits? limits = null)
@@ -130,6 +131,7 @@ namespace MemoryOps.Engine.Rules
                         case "MaxDeviationPercent": rule.MaxDeviationPercent = Number(value, bytes: false); break;
                         case "MaxStandardDeviations": rule.MaxStandardDeviations = Number(value, bytes: false); break;
                         case "Direction": rule.Direction = EnumOf<BaselineDirection>(value); break;
+                        case "MaxAllocationRate": rule.MaxAllocationRate = Number(value, bytes: true); break;
                     }
                 }
             }

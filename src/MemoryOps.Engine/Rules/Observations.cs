@@ -27,6 +27,8 @@ namespace MemoryOps.Engine.Rules
         public long? CountDelta { get; set; }
         public long? BytesDelta { get; set; }
         public double? GrowthPercent { get; set; }
+        /// <summary>Set for a type of an allocation profile: its estimated allocation rate in bytes per second (Count and Bytes are 0: nothing is said about the heap).</summary>
+        public double? AllocationRate { get; set; }
         public DateTime Timestamp { get; set; }
     }
 
@@ -57,6 +59,11 @@ namespace MemoryOps.Engine.Rules
                     foreach (var t in s.Types)
                         if (!t.IsFree)
                             types.Add(new TypeObservation { ProcessId = s.ProcessId, ProcessName = s.ProcessName, Host = s.Host, TypeName = t.TypeName, Count = t.Count, Bytes = t.TotalBytes, Timestamp = s.Timestamp });
+                    return true;
+                case AllocationProfile a:
+                    Add(metrics, a.ProcessId, a.ProcessName, a.Host, a.End, ("AllocationRate", a.BytesPerSecond, "bytes/s"));
+                    foreach (var t in a.Types)
+                        types.Add(new TypeObservation { ProcessId = a.ProcessId, ProcessName = a.ProcessName, Host = a.Host, TypeName = t.TypeName, AllocationRate = t.BytesPerSecond, Timestamp = a.End });
                     return true;
                 case HeapTypeDelta d:
                     types.Add(new TypeObservation

@@ -140,6 +140,15 @@ namespace MemoryOps.Engine.Rules
             // Growth limits first: they are what a leak check is about, and the first broken one is the headline.
             var checks = new List<(string What, double Observed, double Limit, string Unit)>();
             bool isDelta = t.BytesDelta.HasValue;
+            if (t.AllocationRate.HasValue)
+            {
+                // A type of an allocation profile: only its rate is known; a rule without a rate limit says nothing of it.
+                if (!rule.MaxAllocationRate.HasValue) return null;
+                checks.Add(("AllocationRate", t.AllocationRate.Value, rule.MaxAllocationRate.Value, "bytes/s"));
+            }
+            else if (rule.MaxAllocationRate.HasValue && rule.MaxCount == null && rule.MaxBytes == null && rule.MaxCountGrowth == null &&
+                     rule.MaxBytesGrowth == null && rule.MaxGrowthPercent == null)
+                return null; // a rate-only rule and a heap type: nothing to judge here
             if (rule.MaxBytesGrowth.HasValue && isDelta) checks.Add(("BytesDelta", t.BytesDelta!.Value, rule.MaxBytesGrowth.Value, "bytes"));
             if (rule.MaxCountGrowth.HasValue && isDelta) checks.Add(("CountDelta", t.CountDelta!.Value, rule.MaxCountGrowth.Value, "count"));
             if (rule.MaxGrowthPercent.HasValue && t.GrowthPercent.HasValue) checks.Add(("GrowthPercent", t.GrowthPercent.Value, rule.MaxGrowthPercent.Value, "percent"));

@@ -65,6 +65,11 @@ namespace MemoryOps.Commands
         [Parameter(ParameterSetName = TypeSet)]
         public double MaxGrowthPercent { get; set; }
 
+        /// <summary>Bytes per second a matching type may be allocated at, judged on Get-AllocationProfile's profiles (50MB means 50 MB/s).</summary>
+        [Parameter(ParameterSetName = TypeSet)]
+        [ValidateRange(0.0, double.MaxValue)]
+        public double MaxAllocationRate { get; set; }
+
         [Parameter(ParameterSetName = BaselineSet)]
         [ValidateRange(0.0, double.MaxValue)]
         public double MaxDeviationPercent { get; set; }
@@ -105,6 +110,7 @@ namespace MemoryOps.Commands
                 MaxCountGrowth = Given(nameof(MaxCountGrowth)) ? MaxCountGrowth : (long?)null,
                 MaxBytesGrowth = Given(nameof(MaxBytesGrowth)) ? MaxBytesGrowth : (long?)null,
                 MaxGrowthPercent = Given(nameof(MaxGrowthPercent)) ? MaxGrowthPercent : (double?)null,
+                MaxAllocationRate = Given(nameof(MaxAllocationRate)) ? MaxAllocationRate : (double?)null,
                 Baseline = Given(nameof(Baseline)) ? Baseline : null,
                 Store = Store == null ? null : GetUnresolvedProviderPathFromPSPath(Store),
                 MaxDeviationPercent = Given(nameof(MaxDeviationPercent)) ? MaxDeviationPercent : (double?)null,

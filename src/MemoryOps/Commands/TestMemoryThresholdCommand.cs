@@ -27,7 +27,7 @@ namespace MemoryOps.Commands
         [MemoryOpsObjectTransformation]
         public MemoryRule[] Rule { get; set; } = Array.Empty<MemoryRule>();
 
-        /// <summary>A CounterSample, GcEventRecord, GcSummary, HeapSnapshot, HeapTypeDelta or HeapComparison.</summary>
+        /// <summary>A CounterSample, GcEventRecord, GcSummary, HeapSnapshot, HeapTypeDelta, HeapComparison or AllocationProfile.</summary>
         [Parameter(Mandatory = true, ValueFromPipeline = true)]
         public PSObject InputObject { get; set; } = null!;
 
@@ -88,7 +88,7 @@ namespace MemoryOps.Commands
             if (input == null || !evaluator.TryObserve(input, out var results))
             {
                 WriteFailure(new MemoryOpsException(FailureKind.UnsupportedInput,
-                    $"Test-MemoryThreshold reads CounterSample, GcEventRecord, GcSummary, HeapSnapshot, HeapTypeDelta, HeapComparison and ProcessMemoryInfo objects, not {Rehydrator.TypeNameOf(InputObject)}.", input));
+                    $"Test-MemoryThreshold reads CounterSample, GcEventRecord, GcSummary, HeapSnapshot, HeapTypeDelta, HeapComparison, ProcessMemoryInfo and AllocationProfile objects, not {Rehydrator.TypeNameOf(InputObject)}.", input));
                 return;
             }
             inputs++;
