@@ -101,7 +101,7 @@ namespace MemoryOps
             {
                 read();
             }
-            catch (OperationCanceledException) { }
+            catch (OperationCanceledException) when (StopToken.IsCancellationRequested) { } // Ctrl+C: quiet
             catch (MemoryOpsException e) { WriteFailure(e, source); }
             catch (Exception e) when (source is string path && !(e is PipelineStoppedException) && !(e is OutOfMemoryException))
             {

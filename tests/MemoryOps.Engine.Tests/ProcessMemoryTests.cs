@@ -117,6 +117,18 @@ namespace MemoryOps.Engine.Tests
         }
 
         [Fact]
+        public void Of_several_mounts_of_the_hierarchy_takes_the_one_that_holds_the_cgroup()
+        {
+            // A bind mount of part of the hierarchy listed first (as a container runtime leaves it), the whole one after.
+            var mounts = KernelFormats.MountInfo(
+                "40 31 0:32 /docker/abc /mnt/part rw - cgroup cgroup rw,memory\n" +
+                "35 31 0:32 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n");
+            CgroupLocation? Locate(string path) => CgroupMemoryReader.Locate(KernelFormats.CgroupFile($"4:memory:{path}\n"), mounts, out _);
+            Assert.Equal("/sys/fs/cgroup/memory/kubepods/x", Locate("/kubepods/x")!.Directory);
+            Assert.Equal("/mnt/part/child", Locate("/docker/abc/child")!.Directory);
+        }
+
+        [Fact]
         public void Resolves_a_cgroup_under_a_mount_of_part_of_the_hierarchy_and_refuses_paths_that_leave_it()
         {
             var mounts = KernelFormats.MountInfo("35 31 0:32 /docker/abc /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n");

@@ -156,6 +156,19 @@ Describe 'Export-MemoryReport in headless Chromium, from the TestTarget''s real 
 }
 
 Describe 'Export-MemoryReport inputs and files' {
+    It 'takes an array given to -InputObject item by item, and counts a Get-ProcessMemory reading as one input' {
+        $path = Join-Path $work 'by-parameter.html'
+        $out = Export-MemoryReport -InputObject @($counters) -Path $path -PassThru -Verbose -ErrorAction Stop 4>&1
+        $file = $out | Where-Object { $_ -is [IO.FileInfo] }
+        $file.FullName | Should -Be $path
+        ($out | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message | Should -Match "Report of $(@($counters).Count) inputs"
+        $sleep = Start-NonDotNetProcess
+        try {
+            $verbose = Get-ProcessMemory -ProcessId $sleep.Id | Export-MemoryReport -Path (Join-Path $work 'one-reading.html') -Verbose 4>&1
+            ($verbose | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message | Should -Match 'Report of 1 inputs'
+        } finally { $sleep.Kill(); $sleep.WaitForExit(); $sleep.Dispose() }
+    }
+
     It 'reports an unsupported input as UnsupportedInput and writes the rest' {
         $path = Join-Path $work 'mixed.html'
         $errors = $null
@@ -184,15 +197,24 @@ Describe 'Export-MemoryReport inputs and files' {
         $counters | Export-MemoryReport -Path $path -ErrorAction Stop   # its own earlier report: replaced
         $foreign = Join-Path $work 'notes.html'
         Set-Content $foreign 'mine'
-        $counters | Export-MemoryReport -Path $foreign -ErrorVariable e -ErrorAction SilentlyContinue
-        $e[0].FullyQualifiedErrorId | Should -BeLike 'FileExists,*'
+        # Where the report goes is checked before any input is taken: the command stops at once, nothing gathered is lost later.
+        $taken = 0
+        $e = $null
+        try { $counters | ForEach-Object { $taken++; $_ } | Export-MemoryReport -Path $foreign -ErrorAction Stop } catch { $e = $_ }
+        $e.FullyQualifiedErrorId | Should -BeLike 'FileExists,*'
+        $e.TargetObject | Should -Be $foreign
+        $taken | Should -Be 0
+        $e = $null
+        try { $counters | Export-MemoryReport -Path (Join-Path $work 'no-such-folder/r.html') -ErrorAction Stop } catch { $e = $_ }
+        $e.FullyQualifiedErrorId | Should -BeLike 'PathNotFound,*'
         Get-Content $foreign | Should -Be 'mine'
         $counters | Export-MemoryReport -Path $foreign -Force -ErrorAction Stop
         Get-Content $foreign -TotalCount 1 | Should -Be '<!DOCTYPE html>'
         $fifo = Join-Path $work 'fifo.html'
         mkfifo $fifo
-        $counters | Export-MemoryReport -Path $fifo -Force -ErrorVariable e -ErrorAction SilentlyContinue
-        $e[0].FullyQualifiedErrorId | Should -BeLike 'UnsafeFile,*'
+        $e = $null
+        try { $counters | Export-MemoryReport -Path $fifo -Force -ErrorAction Stop } catch { $e = $_ }
+        $e.FullyQualifiedErrorId | Should -BeLike 'UnsafeFile,*'
         $whatIf = Join-Path $work 'whatif.html'
         $counters | Export-MemoryReport -Path $whatIf -WhatIf
         $whatIf | Should -Not -Exist

@@ -367,6 +367,25 @@ Describe 'Get-ProcessMemory' {
         Remove-TestCgroup $cgroup
     }
 
+    It 'drops the GC figures of a target that stopped answering, rather than stamp old ones with a new time' {
+        $t = Start-TestTarget
+        try {
+            $stoppedAt = $null
+            $frozen = Get-ProcessMemory -ProcessId $t.ProcessId -IncludeGc -Continuous -Interval 1 -Duration 60 | ForEach-Object {
+                # Freeze it once its GC view is there; the kernel's figures go on, the GC's must not.
+                if ($null -eq $stoppedAt) {
+                    if ($null -ne $_.GcCommittedBytes) { kill -STOP $t.ProcessId; $stoppedAt = [DateTime]::UtcNow }
+                } elseif ($null -eq $_.GcCommittedBytes) { $_ }
+            } | Select-Object -First 1
+            $stoppedAt | Should -Not -BeNullOrEmpty -Because 'the GC view gave figures before the target was frozen'
+            $frozen | Should -Not -BeNullOrEmpty -Because 'a reading without GC figures came within the window after the target was frozen'
+            $frozen.GcHeapBytes | Should -BeNullOrEmpty
+            $frozen.NonGcBytes | Should -BeNullOrEmpty
+            $frozen.ResidentBytes | Should -BeGreaterThan 0
+            $frozen.ProcessAlive | Should -BeTrue
+        } finally { kill -CONT $t.ProcessId 2>$null; $t | Stop-TestTarget }
+    }
+
     It 'holds a process in a cgroup without a limit to its parent cgroup''s limit' {
         if ($script:goProblem) { throw "The Go leaker could not be built: $script:goProblem" }
         $parent = New-TestCgroup -LimitBytes 96MB

@@ -35,9 +35,11 @@ namespace MemoryOps.Engine.IO
                 {
                     write(stream);
                     stream.Flush(flushToDisk: true);
+                    // The umask may have taken bits away: a collector's read permission is what was asked for. Set on the
+                    // open handle (fchmod), never by path: in a folder others can write, the temporary name could be
+                    // swapped for a link meanwhile, and a chmod by path, run as root, would follow it to any file.
+                    if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(stream.SafeFileHandle, mode);
                 }
-                // The umask may have taken bits away: a collector's read permission is what was asked for.
-                if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(temp, mode);
                 // Again at the last moment: what is at the path may have changed while the bytes were written.
                 SafeFile.CheckReplaceable(full, overwrite, path);
                 File.Move(temp, full, overwrite);

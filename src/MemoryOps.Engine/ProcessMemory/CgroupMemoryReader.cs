@@ -61,14 +61,14 @@ namespace MemoryOps.Engine.ProcessMemory
             var v1 = memberships.FirstOrDefault(m => m.Controllers.Contains("memory"));
             if (v1 != null)
             {
-                var mount = mounts.FirstOrDefault(m => m.FileSystemType == "cgroup" && m.SuperOptions.Contains("memory"));
+                var mount = MountHolding(mounts.Where(m => m.FileSystemType == "cgroup" && m.SuperOptions.Contains("memory")), v1.Path);
                 if (mount == null) { why = "the memory controller (cgroup v1) is not mounted in this mount namespace"; return null; }
                 return Resolve(1, v1.Path, mount, out why);
             }
             var unified = memberships.FirstOrDefault(m => m.IsUnified);
             if (unified != null)
             {
-                var mount = mounts.FirstOrDefault(m => m.FileSystemType == "cgroup2");
+                var mount = MountHolding(mounts.Where(m => m.FileSystemType == "cgroup2"), unified.Path);
                 if (mount == null) { why = "the unified cgroup hierarchy (cgroup v2) is not mounted in this mount namespace"; return null; }
                 var location = Resolve(2, unified.Path, mount, out why);
                 if (location == null) return null;
@@ -83,6 +83,22 @@ namespace MemoryOps.Engine.ProcessMemory
             }
             why = "/proc/PID/cgroup names no memory cgroup";
             return null;
+        }
+
+        /// <summary>
+        /// Of several mounts of the same hierarchy (bind mounts of part of it, a container's view), the one whose root is
+        /// the longest prefix of the cgroup's path: the first one listed may not hold the cgroup at all. With none that
+        /// holds it, the first (Resolve then says why the cgroup is outside it).
+        /// </summary>
+        private static MountEntry? MountHolding(IEnumerable<MountEntry> candidates, string path)
+        {
+            var list = candidates.ToList();
+            static bool Holds(MountEntry m, string p)
+            {
+                string root = m.Root.TrimEnd('/');
+                return root.Length == 0 || p == root || p.StartsWith(root + "/", StringComparison.Ordinal);
+            }
+            return list.Where(m => Holds(m, path)).OrderByDescending(m => m.Root.TrimEnd('/').Length).FirstOrDefault() ?? list.FirstOrDefault();
         }
 
         private static CgroupLocation? Resolve(int version, string path, MountEntry mount, out string why)

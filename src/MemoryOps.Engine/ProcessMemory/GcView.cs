@@ -21,10 +21,14 @@ namespace MemoryOps.Engine.ProcessMemory
         private readonly CancellationTokenSource stop;
         private readonly Task session;
         private double committed = double.NaN, heap = double.NaN;
+        private long lastValueTicks;
+        private readonly TimeSpan staleAfter;
 
         private GcView(int pid, string name, TimeSpan interval, CancellationToken cancel)
         {
             stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+            // A value older than a stream's "late" mark (three intervals and 3 s) is no longer the GC's view now.
+            staleAfter = Sessions.StreamGapDetector.LateAfterFor(TimeSpan.FromSeconds(Math.Max(1, interval.TotalSeconds)));
             var options = new CounterSessionOptions
             {
                 IntervalSeconds = Math.Max(1, interval.TotalSeconds),
@@ -37,6 +41,7 @@ namespace MemoryOps.Engine.ProcessMemory
             {
                 if (sample.Name == CommittedCounter) Volatile.Write(ref committed, sample.Value);
                 else if (sample.Name == HeapCounter) Volatile.Write(ref heap, sample.Value);
+                Volatile.Write(ref lastValueTicks, DateTime.UtcNow.Ticks);
             }, null, null, stop.Token));
         }
 
@@ -56,11 +61,22 @@ namespace MemoryOps.Engine.ProcessMemory
             return new GcView(pid, name, interval, cancel);
         }
 
-        /// <summary>The latest gc-committed in bytes; null until the first value has come (about a second after opening).</summary>
-        public long? CommittedBytes => ToBytes(Volatile.Read(ref committed));
+        /// <summary>
+        /// The latest gc-committed in bytes; null until the first value has come (about a second after opening), and
+        /// null again once the session has ended or its values stopped coming: a reading stamped now must not carry a
+        /// GC figure of long ago (it would make NonGcBytes wrong).
+        /// </summary>
+        public long? CommittedBytes => Current(ref committed);
 
-        /// <summary>The latest gc-heap-size in bytes.</summary>
-        public long? HeapBytes => ToBytes(Volatile.Read(ref heap));
+        /// <summary>The latest gc-heap-size in bytes; null when not current (see <see cref="CommittedBytes"/>).</summary>
+        public long? HeapBytes => Current(ref heap);
+
+        private long? Current(ref double value)
+        {
+            if (session.IsCompleted) return null;
+            if (DateTime.UtcNow.Ticks - Volatile.Read(ref lastValueTicks) > staleAfter.Ticks) return null;
+            return ToBytes(Volatile.Read(ref value));
+        }
 
         /// <summary>The session's failure, once it has ended with one (the process ended, or refused the session).</summary>
         public Exception? Failure => session.IsFaulted ? session.Exception?.GetBaseException() : null;

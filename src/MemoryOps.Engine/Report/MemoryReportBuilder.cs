@@ -55,11 +55,18 @@ namespace MemoryOps.Engine.Report
         /// <summary>Takes one input; false when a report has no place for it (the caller says so to the user).</summary>
         public bool Add(object? input)
         {
+            if (!AddOne(input)) return false;
+            InputCount++;
+            return true;
+        }
+
+        private bool AddOne(object? input)
+        {
             switch (input)
             {
                 case ProcessMemoryInfo m:
                     // Get-ProcessMemory's readings are charted as the samples they stand for (RSS, cgroup usage and limit, utilization...).
-                    foreach (var sample in m.ToSamples()) Add(sample);
+                    foreach (var sample in m.ToSamples()) AddOne(sample);
                     break;
                 case CounterSample c:
                     Process(c.Host, c.ProcessId, c.ProcessName).See(c.Timestamp);
@@ -113,7 +120,6 @@ namespace MemoryOps.Engine.Report
                 default:
                     return false;
             }
-            InputCount++;
             return true;
         }
 

@@ -18,12 +18,26 @@ namespace MemoryOps.Engine.Report
         /// </summary>
         public static void Write(string html, string fullPath, bool force)
         {
-            SafeFile.CheckReplaceable(fullPath, overwrite: true, fullPath);
-            if (SafeFile.Exists(fullPath) && !force && !IsReport(fullPath))
-                throw new MemoryOpsException(FailureKind.FileExists, $"'{fullPath}' exists and is not a report written by Export-MemoryReport. Use -Force to replace it.", fullPath);
+            CheckWritable(fullPath, force);
             var bytes = new UTF8Encoding(false).GetBytes(html);
             AtomicFile.Write(fullPath, overwrite: true, s => s.Write(bytes, 0, bytes.Length),
                 UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        }
+
+        /// <summary>
+        /// Throws when a report could not be written at <paramref name="fullPath"/>: its folder is missing, something
+        /// other than a regular file (or a link) is there, or a file that is not an earlier report is there without
+        /// <paramref name="force"/>. Checked before the inputs are gathered, so an hour of collecting is not lost to a
+        /// typo, and again when writing.
+        /// </summary>
+        public static void CheckWritable(string fullPath, bool force)
+        {
+            string folder = Path.GetDirectoryName(fullPath) ?? ".";
+            if (!Directory.Exists(folder))
+                throw new MemoryOpsException(FailureKind.PathNotFound, $"The folder '{folder}' does not exist: no report can be written to '{fullPath}'.", fullPath);
+            SafeFile.CheckReplaceable(fullPath, overwrite: true, fullPath);
+            if (SafeFile.Exists(fullPath) && !force && !IsReport(fullPath))
+                throw new MemoryOpsException(FailureKind.FileExists, $"'{fullPath}' exists and is not a report written by Export-MemoryReport. Use -Force to replace it.", fullPath);
         }
 
         /// <summary>

@@ -41,21 +41,39 @@ namespace MemoryOps.Commands
 
         private readonly MemoryReportBuilder builder = new MemoryReportBuilder();
 
+        private string full = "";
+
+        protected override void BeginProcessing()
+        {
+            // Where the report goes is checked before anything is gathered: a typo must not cost an hour of collecting.
+            full = GetUnresolvedProviderPathFromPSPath(Path);
+            try { MemoryReportFile.CheckWritable(full, Force); }
+            catch (MemoryOpsException e) { ThrowTerminatingError(ToErrorRecord(e, full)); }
+        }
+
         protected override void ProcessRecord()
         {
+            // -InputObject $samples hands the whole array over as one object: its items go in one by one, as piped ones do.
+            if (InputObject.BaseObject is object[] items)
+                foreach (var item in items) AddInput(item is PSObject p ? p : new PSObject(item));
+            else
+                AddInput(InputObject);
+        }
+
+        private void AddInput(PSObject given)
+        {
             object? input;
-            try { input = ModelOf(InputObject); }
-            catch (MemoryOpsException e) { WriteFailure(e, InputObject); return; }
+            try { input = ModelOf(given); }
+            catch (MemoryOpsException e) { WriteFailure(e, given); return; }
             if (builder.Add(input)) return;
             WriteFailure(new MemoryOpsException(FailureKind.UnsupportedInput,
                 "A report is made of CounterSample, ProcessMemoryInfo, GcEventRecord, GcSummary, HeapSnapshot, HeapTypeDelta, HeapComparison, ThresholdResult, " +
-                $"HeapRetentionPath, HeapRetainedSize and DotNetProcessInfo objects, not {Rehydrator.TypeNameOf(InputObject)}; it is left out.", input), input);
+                $"HeapRetentionPath, HeapRetainedSize and DotNetProcessInfo objects, not {Rehydrator.TypeNameOf(given)}; it is left out.", input), input);
         }
 
         protected override void EndProcessing()
         {
             if (builder.InputCount == 0) { WriteWarning("Nothing was reported: no input could go in a report."); return; }
-            string full = GetUnresolvedProviderPathFromPSPath(Path);
             if (!ShouldProcess(full, $"Write a memory report of {builder.InputCount:N0} inputs")) return;
             try
             {
@@ -68,6 +86,8 @@ namespace MemoryOps.Commands
             }
             catch (MemoryOpsException e) { WriteFailure(e, full); }
             catch (Exception e) when (e is IOException || e is UnauthorizedAccessException) { WriteFailure(e, full, FailureKind.WriteFailed); }
+            // The page could not be made (its escaping guard, a missing chart library resource): one mapped error, not a crash.
+            catch (Exception e) when (!(e is PipelineStoppedException) && !(e is OutOfMemoryException)) { WriteFailure(e, full); }
         }
     }
 }
