@@ -64,7 +64,14 @@
   keeps it current). README: a scheduled check that exports its metrics, and alert rules checked with promtool.
 - Export-MemoryReport: one self-contained HTML page with charts (counters, GC pauses, top types, growth,
   retention paths, verdicts failures first); Chart.js inlined, no network needed to view it.
-- The engine and its dependencies load into the module's own assembly load context; assemblies are ReadyToRun.
+- Get-ProcessMemory: any process's memory (not only .NET) against its memory cgroup's limit (v1 and v2): RSS,
+  PSS, anonymous/file/shared/swap, the effective limit, headroom, utilization and OOM kills; -IncludeGc adds the
+  GC's committed bytes. Rules, baselines, metrics and the report take its readings.
+- Get-AllocationProfile (per type and per call stack, from the runtime's randomized allocation sampling, or
+  GCAllocationTick), Compare-AllocationProfile, Export-AllocationProfile (pprof, speedscope);
+  New-MemoryRule -MaxAllocationRate.
+- The engine and its dependencies load into the module's own assembly load context; assemblies are ReadyToRun
+  for .NET 10.
 '@
         }
     }
