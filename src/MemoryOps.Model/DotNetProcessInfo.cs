@@ -20,6 +20,8 @@ namespace MemoryOps
         /// <summary>The user that owns the process.</summary>
         public string UserName { get; set; } = "";
         public string DiagnosticSocket { get; set; } = "";
+        /// <summary>The machine the process runs on: this one, or PSComputerName for an object that came back from a remote host.</summary>
+        public string Host { get; set; } = Environment.MachineName;
 
         public override string ToString() => $"{Name} ({ProcessId})";
     }

@@ -213,7 +213,14 @@ Describe 'The fleet runbook over SSH remoting' {
         $sessions = New-TestFleetSession $fleet -Address 127.0.0.2, 127.0.0.3
         try {
             $remote = Invoke-Command -Session $sessions -ThrottleLimit 8 { Get-DotNetProcess -Name TestTarget | New-HeapSnapshot }
+            $processes = Invoke-Command -Session $sessions -ThrottleLimit 8 { Get-DotNetProcess -Name TestTarget }
         } finally { $sessions | Remove-PSSession }
+        # The process listing too: a report of the fleet files each process under its own host.
+        $page = Join-Path $TestDrive 'fleet.html'
+        $processes | Export-MemoryReport -Path $page -ErrorAction Stop
+        $html = Get-Content -LiteralPath $page -Raw
+        $html | Should -Match '<td class="name">127\.0\.0\.2</td>'
+        $html | Should -Match '<td class="name">127\.0\.0\.3</td>'
         $remote | Should -HaveCount 2
         $results = $remote | Test-MemoryThreshold -Rule (New-MemoryRule -Counter TotalBytes -Maximum 1TB)
         ($results.Host | Sort-Object) | Should -Be @('127.0.0.2', '127.0.0.3')

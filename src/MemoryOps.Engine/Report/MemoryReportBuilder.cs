@@ -112,8 +112,7 @@ namespace MemoryOps.Engine.Report
                     AddRow(Retained, rs);
                     break;
                 case DotNetProcessInfo info:
-                    // DotNetProcessInfo has no Host: it describes a process of this machine.
-                    var pf = Process(Environment.MachineName, info.ProcessId, info.Name);
+                    var pf = Process(info.Host, info.ProcessId, info.Name);
                     if (!string.IsNullOrEmpty(info.RuntimeVersion)) pf.RuntimeVersion = info.RuntimeVersion;
                     if (info.StartTime.HasValue) pf.StartTime = info.StartTime;
                     break;
