@@ -166,11 +166,12 @@ Describe 'Get-AllocationProfile' {
 
     Context '-Stack on a target frozen mid-window (kill -STOP)' {
         BeforeEach {
-            $script:victim = Start-TestTarget
             # The session's private folder is made under TMPDIR (read when it is made): a folder of this test's own, so
-            # what is left there is this run's, whatever else runs on the machine.
+            # what is left there is this run's, whatever else runs on the machine. The target shares it (its diagnostic
+            # socket is found there).
             $script:tmp = Join-Path ([IO.Path]::GetTempPath()) "memoryops-frozen-$PID-$([guid]::NewGuid().ToString('N').Substring(0, 6))"
             New-Item -ItemType Directory $tmp | Out-Null
+            $script:victim = Start-TestTarget -Environment @{ TMPDIR = $tmp }
             $script:oldTmp = $env:TMPDIR
             $env:TMPDIR = $tmp
             $script:collector = [PowerShell]::Create()
@@ -207,7 +208,7 @@ Describe 'Get-AllocationProfile' {
             $err[0].CategoryInfo.Category | Should -Be 'OperationTimeout'
             $err[0].TargetObject | Should -Be $victim.ProcessId
             $err[0].Exception.Message | Should -BeLike "Process $($victim.ProcessId) did not end its diagnostic session (is it stopped or frozen?)*"
-            Get-ChildItem $tmp -Force | Should -BeNullOrEmpty
+            Get-ChildItem $tmp -Directory -Filter 'memoryops-alloc-*' | Should -BeNullOrEmpty
         }
 
         It 'stops on Ctrl+C and leaves no temporary folder' {
@@ -217,14 +218,15 @@ Describe 'Get-AllocationProfile' {
                 if ([DateTime]::UtcNow -gt $deadline -or $async.IsCompleted) { throw "The session did not open: $($collector.Streams.Error)" }
                 Start-Sleep -Milliseconds 50
             }
+            @(Get-ChildItem $tmp -Directory -Filter 'memoryops-alloc-*') | Should -HaveCount 1 -Because 'the session writes to its folder under TMPDIR'
             kill -STOP $victim.ProcessId
             $stopping = [Diagnostics.Stopwatch]::StartNew()
             $collector.Stop()
             Write-Host ("    stopped in {0:N1} s" -f $stopping.Elapsed.TotalSeconds)
             # The session's thread lets go of the target within its 5 s stop timeout, and removes its folder then.
             $deadline = [DateTime]::UtcNow.AddSeconds(30)
-            while ((Get-ChildItem $tmp -Force) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 200 }
-            Get-ChildItem $tmp -Force | Should -BeNullOrEmpty
+            while ((Get-ChildItem $tmp -Directory -Filter 'memoryops-alloc-*') -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 200 }
+            Get-ChildItem $tmp -Directory -Filter 'memoryops-alloc-*' | Should -BeNullOrEmpty
             $stopping.Elapsed.TotalSeconds | Should -BeLessThan 30
         }
     }
