@@ -183,6 +183,7 @@ namespace MemoryOps.Commands
                 // were allocated, so those that arrive after the stop request but were allocated before its end count.
                 foreach (var closed in state.Windows.CloseThrough(DateTime.MaxValue))
                     WriteObject(state.Build(closed, Top, WriteWarning));
+                WriteVerbose($"Process {pid}: {state.Windows.Outside:N0} sample(s) were allocated outside the window (before it opened or after it closed) and are not counted.");
             }
         }
 
