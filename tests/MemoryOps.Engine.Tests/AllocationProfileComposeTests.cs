@@ -46,6 +46,31 @@ namespace MemoryOps.Engine.Tests
         }
 
         [Fact]
+        public void Compare_does_not_call_a_type_added_or_removed_when_it_may_only_have_fallen_out_of_a_top_N()
+        {
+            // The reference kept its top 2 of 5 types (-Top 2); the difference is complete.
+            var before = Profile(10, ("A", 100e6, 0.02), ("B", 90e6, 0.02));
+            before.TypeCount = 5;
+            var after = Profile(10, ("A", 100e6, 0.02), ("B", 90e6, 0.02), ("C", 80e6, 0.02));
+            after.TypeCount = 3;
+            var deltas = AllocationComparer.Compare(before, after, out var unknown);
+            Assert.Equal(new[] { "C" }, unknown);
+            Assert.DoesNotContain(deltas, d => d.TypeName == "C");
+            Assert.All(deltas, d => Assert.Equal(DeltaStatus.Unchanged, d.Status));
+            // The other way round: the truncated difference lacks C, which may only be below its top: unknown too.
+            deltas = AllocationComparer.Compare(after, before, out unknown);
+            Assert.Equal(new[] { "C" }, unknown);
+            Assert.Equal(2, deltas.Count);
+            // A type missing from a complete profile was not allocated there: Removed, as before.
+            var complete = Profile(10, ("A", 100e6, 0.02));
+            complete.TypeCount = 1;
+            deltas = AllocationComparer.Compare(after, complete, out unknown);
+            Assert.Empty(unknown);
+            Assert.Equal(DeltaStatus.Removed, deltas.Single(d => d.TypeName == "C").Status);
+            Assert.Equal(DeltaStatus.Removed, deltas.Single(d => d.TypeName == "B").Status);
+        }
+
+        [Fact]
         public void A_rate_rule_judges_profiles_and_leaves_snapshots_alone()
         {
             var rule = new MemoryRule { Name = "rate", Kind = MemoryRuleKind.Type, TypeName = new[] { "OrderService.*" }, MaxAllocationRate = 50e6 };

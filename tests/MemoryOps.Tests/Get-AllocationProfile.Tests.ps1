@@ -131,9 +131,12 @@ Describe 'Get-AllocationProfile' {
             $collector.Stop()
         } finally { $collector.Dispose() }
         $output.Count | Should -BeGreaterOrEqual 3
+        # Samples are counted by when they were allocated: the windows are back to back and exactly -Duration long,
+        # whenever the pipeline thread got round to closing them.
         for ($i = 1; $i -lt 3; $i++) {
-            $output[$i].Start | Should -BeGreaterOrEqual $output[$i - 1].End
-            $output[$i].Duration | Should -BeGreaterOrEqual 1
+            $output[$i].Start | Should -Be $output[$i - 1].End
+            $output[$i].Duration | Should -Be 1
+            $output[$i].EventsLost | Should -Be 0
         }
         @($output | Where-Object { $_.Types.TypeName -contains 'OrderService.Invoice' }).Count | Should -BeGreaterThan 0
     }
@@ -159,6 +162,73 @@ Describe 'Get-AllocationProfile' {
             $collector.Streams.Error[0].TargetObject | Should -Be $victim.ProcessId
             $collector.Dispose()
         } finally { $victim | Stop-TestTarget }
+    }
+
+    Context '-Stack on a target frozen mid-window (kill -STOP)' {
+        BeforeEach {
+            # The session's private folder is made under TMPDIR (read when it is made): a folder of this test's own, so
+            # what is left there is this run's, whatever else runs on the machine. The target shares it (its diagnostic
+            # socket is found there).
+            $script:tmp = Join-Path ([IO.Path]::GetTempPath()) "memoryops-frozen-$PID-$([guid]::NewGuid().ToString('N').Substring(0, 6))"
+            New-Item -ItemType Directory $tmp | Out-Null
+            $script:victim = Start-TestTarget -Environment @{ TMPDIR = $tmp }
+            $script:oldTmp = $env:TMPDIR
+            $env:TMPDIR = $tmp
+            $script:collector = [PowerShell]::Create()
+            $null = $collector.AddScript('param($m, $id, $d) Import-Module $m; Get-AllocationProfile -ProcessId $id -Duration $d -Stack -Verbose').
+                AddArgument($env:MEMORYOPS_MODULE_PATH).AddArgument($victim.ProcessId)
+        }
+        AfterEach {
+            $env:TMPDIR = $oldTmp
+            if (-not $victim.Process.HasExited) { kill -CONT $victim.ProcessId }
+            $collector.Dispose()
+            $victim | Stop-TestTarget
+            Remove-Item $tmp -Recurse -Force -ErrorAction SilentlyContinue
+        }
+
+        It 'ends with a Timeout error naming the PID, no profile, and no temporary folder left' {
+            $async = $collector.AddArgument(4).BeginInvoke()
+            $deadline = [DateTime]::UtcNow.AddSeconds(60)
+            while (-not ($collector.Streams.Verbose | Where-Object Message -like '*the session is open*')) {
+                if ([DateTime]::UtcNow -gt $deadline -or $async.IsCompleted) { throw "The session did not open: $($collector.Streams.Error)" }
+                Start-Sleep -Milliseconds 50
+            }
+            @(Get-ChildItem $tmp -Directory -Filter 'memoryops-alloc-*') | Should -HaveCount 1 -Because 'the session writes to its folder under TMPDIR'
+            kill -STOP $victim.ProcessId
+            $frozen = [Diagnostics.Stopwatch]::StartNew()
+            # Bounded: the 4 s window, then 5 s for the frozen target to answer the request to stop.
+            $async.AsyncWaitHandle.WaitOne([TimeSpan]::FromSeconds(60)) | Should -BeTrue -Because 'a frozen target must not hang the cmdlet'
+            Write-Host ("    ended {0:N1} s after the freeze (window 4 s)" -f $frozen.Elapsed.TotalSeconds)
+            $frozen.Elapsed.TotalSeconds | Should -BeLessThan 40
+            $profiles = $collector.EndInvoke($async)
+            $profiles.Count | Should -Be 0
+            $err = @($collector.Streams.Error)
+            $err | Should -HaveCount 1
+            $err[0].FullyQualifiedErrorId | Should -BeLike 'Timeout,*'
+            $err[0].CategoryInfo.Category | Should -Be 'OperationTimeout'
+            $err[0].TargetObject | Should -Be $victim.ProcessId
+            $err[0].Exception.Message | Should -BeLike "Process $($victim.ProcessId) did not end its diagnostic session (is it stopped or frozen?)*"
+            Get-ChildItem $tmp -Directory -Filter 'memoryops-alloc-*' | Should -BeNullOrEmpty
+        }
+
+        It 'stops on Ctrl+C and leaves no temporary folder' {
+            $async = $collector.AddArgument(600).BeginInvoke()
+            $deadline = [DateTime]::UtcNow.AddSeconds(60)
+            while (-not ($collector.Streams.Verbose | Where-Object Message -like '*the session is open*')) {
+                if ([DateTime]::UtcNow -gt $deadline -or $async.IsCompleted) { throw "The session did not open: $($collector.Streams.Error)" }
+                Start-Sleep -Milliseconds 50
+            }
+            @(Get-ChildItem $tmp -Directory -Filter 'memoryops-alloc-*') | Should -HaveCount 1 -Because 'the session writes to its folder under TMPDIR'
+            kill -STOP $victim.ProcessId
+            $stopping = [Diagnostics.Stopwatch]::StartNew()
+            $collector.Stop()
+            Write-Host ("    stopped in {0:N1} s" -f $stopping.Elapsed.TotalSeconds)
+            # The session's thread lets go of the target within its 5 s stop timeout, and removes its folder then.
+            $deadline = [DateTime]::UtcNow.AddSeconds(30)
+            while ((Get-ChildItem $tmp -Directory -Filter 'memoryops-alloc-*') -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 200 }
+            Get-ChildItem $tmp -Directory -Filter 'memoryops-alloc-*' | Should -BeNullOrEmpty
+            $stopping.Elapsed.TotalSeconds | Should -BeLessThan 30
+        }
     }
 
     It 'refuses -Stack with -Continuous, and names a process that is not there' {
@@ -281,6 +351,36 @@ Describe 'Export-AllocationProfile, Compare-AllocationProfile and rules on alloc
         @($same | Where-Object Significant).Count | Should -Be 0
         @($same | Where-Object Status -ne 'Unchanged').Count | Should -Be 0
         (Compare-AllocationProfile $before $after -TypeName 'OrderService.*' -Top 2) | Should -HaveCount 2
+    }
+
+    It 'Compare-AllocationProfile leaves out the types a -Top profile may only have cut, with one warning' {
+        $top = (Invoke-ProfiledAllocation @{ Top = 1 } -MB 20).Profile
+        $top.Types | Should -HaveCount 1
+        $top.TypeCount | Should -BeGreaterThan 1
+        $deltas = @(Compare-AllocationProfile $after $top -WarningVariable warnings -WarningAction SilentlyContinue)
+        # Only the one type both hold: the others of $after may be allocated in $top's window too, below its top row.
+        $deltas | Should -HaveCount 1
+        $deltas[0].TypeName | Should -Be $top.Types[0].TypeName
+        $deltas[0].Status | Should -BeIn 'Grown', 'Shrunk', 'Unchanged'
+        $warnings | Should -HaveCount 1
+        $warnings[0].Message | Should -BeLike "The difference profile holds only 1 of its $($top.TypeCount) types (-Top): $($after.Types.Count - 1) type(s) missing from it*left out*"
+        # A complete profile against itself has nothing to leave out.
+        $null = Compare-AllocationProfile $after $after -WarningVariable none
+        $none | Should -BeNullOrEmpty
+    }
+
+    It 'Compare-AllocationProfile -Significant refuses a profile estimated from AllocationTick events (InvalidInput naming it)' {
+        $tick = Get-AllocationProfile -ProcessId $target.ProcessId -Method AllocationTick -Duration 1
+        $tick.Method | Should -Be 'AllocationTick'
+        $out = Compare-AllocationProfile $after $tick -Significant -ErrorVariable err -ErrorAction SilentlyContinue -WarningAction SilentlyContinue
+        $out | Should -BeNullOrEmpty
+        $err | Should -HaveCount 1
+        $err[0].FullyQualifiedErrorId | Should -Be 'InvalidInput,MemoryOps.Commands.CompareAllocationProfileCommand'
+        $err[0].TargetObject.Method | Should -Be 'AllocationTick'
+        $err[0].TargetObject.End | Should -Be $tick.End
+        $err[0].Exception.Message | Should -BeLike '-Significant needs two profiles from randomized sampling: the difference profile*AllocationTick*'
+        # Without -Significant the comparison is made (with the warning that the methods differ).
+        @(Compare-AllocationProfile $after $tick -WarningAction SilentlyContinue).Count | Should -BeGreaterThan 0
     }
 
     It 'New-MemoryRule -MaxAllocationRate judges the rate of matching types in a profile' {

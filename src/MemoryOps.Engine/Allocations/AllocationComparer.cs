@@ -10,8 +10,21 @@ namespace MemoryOps.Engine.Allocations
     /// </summary>
     internal static class AllocationComparer
     {
-        public static List<AllocationTypeDelta> Compare(AllocationProfile reference, AllocationProfile difference)
+        public static List<AllocationTypeDelta> Compare(AllocationProfile reference, AllocationProfile difference) =>
+            Compare(reference, difference, out _);
+
+        /// <summary>True when the profile holds fewer type rows than the window saw (taken with -Top).</summary>
+        public static bool IsTruncated(AllocationProfile profile) => profile.TypeCount > profile.Types.Count;
+
+        /// <summary>
+        /// As <see cref="Compare(AllocationProfile, AllocationProfile)"/>; a type missing from a truncated profile (one
+        /// taken with -Top) may only have fallen below its top rows, so it is neither Added nor Removed: such types are
+        /// left out and named in <paramref name="unknown"/>. A type missing from a complete profile was not allocated there.
+        /// </summary>
+        public static List<AllocationTypeDelta> Compare(AllocationProfile reference, AllocationProfile difference, out List<string> unknown)
         {
+            bool referenceTruncated = IsTruncated(reference), differenceTruncated = IsTruncated(difference);
+            unknown = new List<string>();
             var before = reference.Types.GroupBy(t => t.TypeName, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
             var after = difference.Types.GroupBy(t => t.TypeName, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
             bool bothRandomized = reference.Method == AllocationSamplingMethod.Randomized && difference.Method == AllocationSamplingMethod.Randomized;
@@ -20,6 +33,7 @@ namespace MemoryOps.Engine.Allocations
             {
                 before.TryGetValue(name, out var r);
                 after.TryGetValue(name, out var d);
+                if ((r == null && referenceTruncated) || (d == null && differenceTruncated)) { unknown.Add(name); continue; }
                 double rRate = r?.BytesPerSecond ?? 0, dRate = d?.BytesPerSecond ?? 0;
                 var delta = new AllocationTypeDelta
                 {

@@ -76,14 +76,15 @@ namespace MemoryOps.Engine.Allocations
         /// Reads samples in real time until <paramref name="cancel"/> (or the target exits: TargetExited). No stacks: the
         /// target walks no stack per event. Returns the number of events the runtime reported lost.
         /// </summary>
-        public long Run(Action<AllocationSample> onSample, CancellationToken cancel, Action? onStarted = null, Action? onHeartbeat = null)
+        /// <param name="onHeartbeat">Each heartbeat: its timestamp (UTC, the target's) and the events the runtime reported lost so far.</param>
+        public long Run(Action<AllocationSample> onSample, CancellationToken cancel, Action? onStarted = null, Action<DateTime, long>? onHeartbeat = null)
         {
             var providers = onHeartbeat != null ? new[] { SamplingProvider(false), HeartbeatProvider } : new[] { SamplingProvider(false) };
             using var runner = EventPipeRunner.Start(pid, providers, circularBufferMB: 64, cancel: cancel);
             onStarted?.Invoke();
             var source = runner.Source;
             if (onHeartbeat != null)
-                source.Dynamic.AddCallbackForProviderEvent(CounterSessionOptions.RuntimeProvider, "EventCounters", _ => onHeartbeat());
+                source.Dynamic.AddCallbackForProviderEvent(CounterSessionOptions.RuntimeProvider, "EventCounters", e => onHeartbeat(e.TimeStamp.ToUniversalTime(), source.EventsLost));
             Subscribe(source.Clr, onSample, null);
             runner.Run(cancel);
             return source.EventsLost;
@@ -107,19 +108,28 @@ namespace MemoryOps.Engine.Allocations
         public const int MaxFrames = 64;
 
         /// <summary>
-        /// Samples with the allocating managed call stack until <paramref name="cancel"/>, then resolves the stacks. The
-        /// target walks its stack at each sampled allocation; the session is written to a private temporary folder (the
-        /// runtime's rundown at the end names the methods, as dotnet-trace does) and read back with TraceLog, which maps
-        /// each frame's address to its method. Samples are handed over only after the window closed.
-        /// </summary>
-        /// <summary>
         /// The most the session file may grow to (the samples, about 10,000 per GB allocated, and their stacks): past it the
         /// window ends early (<paramref name="onEndedEarly"/> of RunWithStacks), the rundown still written after it.
         /// </summary>
         public const long MaxTraceBytes = 512L * 1024 * 1024;
 
-        public long RunWithStacks(Action<AllocationSample> onSample, CancellationToken cancel, Action? onStarted = null, Action<string>? onPhase = null,
-            Action<DateTime>? onEndedEarly = null, long maxTraceBytes = MaxTraceBytes)
+        /// <summary>
+        /// Once the target has acknowledged the end of the session, how long its rundown may go silent before we stop
+        /// waiting for it (a target frozen right after answering): the rundown streams without pause while it runs.
+        /// </summary>
+        public static readonly TimeSpan RundownSilenceTimeout = TimeSpan.FromSeconds(15);
+
+        /// <summary>
+        /// Samples with the allocating managed call stack until <paramref name="stop"/>, then resolves the stacks. The
+        /// target walks its stack at each sampled allocation; the session is written to a private temporary folder (the
+        /// runtime's rundown at the end names the methods, as dotnet-trace does) and read back with TraceLog, which maps
+        /// each frame's address to its method. Samples are handed over only after the window closed.
+        /// <paramref name="abort"/> (Ctrl+C) ends the collection without a result, at any point; the folder is removed
+        /// in every case. A target that does not end the session (stopped or frozen) is a Timeout: without the rundown
+        /// no frame has a name.
+        /// </summary>
+        public long RunWithStacks(Action<AllocationSample> onSample, CancellationToken stop, CancellationToken abort = default, Action? onStarted = null,
+            Action<string>? onPhase = null, Action<DateTime>? onEndedEarly = null, long maxTraceBytes = MaxTraceBytes)
         {
             var config = new EventPipeSessionConfiguration(new[] { SamplingProvider(true) }, circularBufferSizeMB: 128, requestRundown: true, requestStackwalk: true);
             // Owner-only (0700) and new: nothing of anyone else's is in it, so the files below are created, not opened.
@@ -127,52 +137,99 @@ namespace MemoryOps.Engine.Allocations
             try
             {
                 string trace = Path.Combine(folder.FullName, "session.nettrace");
-                using (var session = EventPipeRunner.OpenSession(pid, config, cancel))
-                {
-                    onStarted?.Invoke();
-                    int stopRequested = 0;
-                    void Stop()
-                    {
-                        if (Interlocked.Exchange(ref stopRequested, 1) != 0) return;
-                        Task.Run(() => { try { session.Stop(); } catch (Exception) { } });
-                    }
-                    Exception? readError = null;
-                    using (cancel.Register(Stop))
-                    using (var file = new FileStream(trace, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
-                    {
-                        try
-                        {
-                            var buffer = new byte[1 << 16];
-                            int read;
-                            while ((read = session.EventStream.Read(buffer, 0, buffer.Length)) > 0)
-                            {
-                                file.Write(buffer, 0, read);
-                                if (file.Length > maxTraceBytes && Volatile.Read(ref stopRequested) == 0)
-                                {
-                                    onEndedEarly?.Invoke(DateTime.UtcNow);
-                                    Stop(); // the rundown that follows is still read: without it no frame has a name
-                                }
-                            }
-                        }
-                        catch (Exception e) when (e is IOException || e is ObjectDisposedException) { readError = e; }
-                    }
-                    if (Volatile.Read(ref stopRequested) == 0)
-                        throw new MemoryOpsException(FailureKind.TargetExited,
-                            ProcessDiscovery.ProcessExists(pid) ? $"Process {pid} ended the diagnostic session unexpectedly." : $"Process {pid} exited during the collection.", pid, readError);
-                }
+                Record(trace, config, stop, onStarted, onEndedEarly, maxTraceBytes);
+                abort.ThrowIfCancellationRequested();
                 onPhase?.Invoke("Resolving call stacks");
-                string etlx = TraceLog.CreateFromEventPipeDataFile(trace, Path.Combine(folder.FullName, "session.etlx"),
-                    new TraceLogOptions { ContinueOnError = true, ConversionLog = TextWriter.Null });
-                using var log = new TraceLog(etlx);
-                var source = log.Events.GetSource();
-                Subscribe(source.Clr, onSample, StackOf);
-                source.Process();
-                return log.EventsLost;
+                return Resolve(trace, Path.Combine(folder.FullName, "session.etlx"), onSample, abort);
             }
             finally
             {
                 try { folder.Delete(recursive: true); } catch (Exception) { /* best effort: a private folder in the temp dir */ }
             }
+        }
+
+        /// <summary>Writes the session to <paramref name="trace"/> until it has ended (asked by <paramref name="stop"/>, or the file reached its bound).</summary>
+        private void Record(string trace, EventPipeSessionConfiguration config, CancellationToken stop, Action? onStarted, Action<DateTime>? onEndedEarly, long maxTraceBytes)
+        {
+            using var session = EventPipeRunner.OpenSession(pid, config, stop);
+            onStarted?.Invoke();
+            int stopRequested = 0, readingDone = 0;
+            long lastRead = Environment.TickCount64;
+            var ended = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+            void Stop()
+            {
+                if (Interlocked.Exchange(ref stopRequested, 1) != 0) return;
+                // Off the caller's thread (the pipeline's, through the token): a frozen target takes StopTimeout to give up on.
+                Task.Run(() =>
+                {
+                    if (!EventPipeRunner.StopOrClose(session)) { ended.TrySetResult(false); return; }
+                    // It answered; now its rundown must come. A target frozen in the middle of it sends nothing more.
+                    while (Volatile.Read(ref readingDone) == 0)
+                    {
+                        if (Environment.TickCount64 - Interlocked.Read(ref lastRead) > (long)RundownSilenceTimeout.TotalMilliseconds)
+                        {
+                            try { session.Dispose(); } catch (Exception) { }
+                            ended.TrySetResult(false);
+                            return;
+                        }
+                        Thread.Sleep(250);
+                    }
+                    ended.TrySetResult(true);
+                });
+            }
+            Exception? readError = null;
+            using (stop.Register(Stop))
+            using (var file = new FileStream(trace, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+            {
+                try
+                {
+                    var buffer = new byte[1 << 16];
+                    int read;
+                    while ((read = session.EventStream.Read(buffer, 0, buffer.Length)) > 0)
+                    {
+                        Interlocked.Exchange(ref lastRead, Environment.TickCount64);
+                        file.Write(buffer, 0, read);
+                        if (file.Length > maxTraceBytes && Volatile.Read(ref stopRequested) == 0)
+                        {
+                            onEndedEarly?.Invoke(DateTime.UtcNow);
+                            Stop(); // the rundown that follows is still read: without it no frame has a name
+                        }
+                    }
+                }
+                catch (Exception e) when (e is IOException || e is ObjectDisposedException || e is OperationCanceledException) { readError = e; }
+                finally { Volatile.Write(ref readingDone, 1); }
+            }
+            if (Volatile.Read(ref stopRequested) == 0)
+                throw new MemoryOpsException(FailureKind.TargetExited,
+                    ProcessDiscovery.ProcessExists(pid) ? $"Process {pid} ended the diagnostic session unexpectedly." : $"Process {pid} exited during the collection.", pid, readError);
+            // The stream ended after we asked: either the target ended the session (its rundown written), or we closed our
+            // end because it did not answer. The closing task settles within StopTimeout of the request.
+            if (!ended.Task.Wait(EventPipeRunner.StopTimeout + TimeSpan.FromSeconds(1)) || ended.Task.Result) return;
+            if (!ProcessDiscovery.ProcessExists(pid))
+                throw new MemoryOpsException(FailureKind.TargetExited, $"Process {pid} exited during the collection.", pid, readError);
+            throw new MemoryOpsException(FailureKind.Timeout,
+                $"Process {pid} did not end its diagnostic session (is it stopped or frozen?): without the runtime's rundown at the session's end the call stacks cannot be named, so no profile was made.", pid, readError);
+        }
+
+        /// <summary>Reads the recorded session back with its stacks. Cancellable: <paramref name="abort"/> is checked while converting and on every event.</summary>
+        private long Resolve(string trace, string etlxPath, Action<AllocationSample> onSample, CancellationToken abort)
+        {
+            // TraceLog's conversion takes no token. On abort it is left to finish (or fail) on its own thread, bounded by the
+            // file's size (MaxTraceBytes); the caller removes the folder meanwhile, so what it writes goes nowhere.
+            var convert = Task.Run(() => TraceLog.CreateFromEventPipeDataFile(trace, etlxPath,
+                new TraceLogOptions { ContinueOnError = true, ConversionLog = TextWriter.Null }));
+            try { convert.Wait(abort); }
+            catch (AggregateException e) when (e.InnerExceptions.Count == 1) { System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw(); }
+            using var log = new TraceLog(convert.Result);
+            var source = log.Events.GetSource();
+            Subscribe(source.Clr, sample =>
+            {
+                if (abort.IsCancellationRequested) source.StopProcessing();
+                else onSample(sample);
+            }, StackOf);
+            source.Process();
+            abort.ThrowIfCancellationRequested();
+            return log.EventsLost;
         }
 
         private static string[] StackOf(TraceEvent e)

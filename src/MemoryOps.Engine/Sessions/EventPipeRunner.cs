@@ -16,7 +16,8 @@ namespace MemoryOps.Engine.Sessions
     /// </summary>
     internal sealed class EventPipeRunner : IDisposable
     {
-        private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(5);
+        /// <summary>How long a target may take to answer the request to end a session before we close our end of it.</summary>
+        public static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(5);
         /// <summary>How long a target may take to answer: the request for a session, and (see StreamGapDetector) the next value once one is due.</summary>
         public static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(15);
         // Checking the socket asks the runtime for ProcessInfo2 first; a live runtime answers in milliseconds.
@@ -120,16 +121,24 @@ namespace MemoryOps.Engine.Sessions
         public void Stop()
         {
             if (Interlocked.Exchange(ref stopRequested, 1) != 0) return;
+            StopOrClose(session);
+        }
+
+        /// <summary>
+        /// Asks the target to end <paramref name="session"/>; when it does not answer within <see cref="StopTimeout"/>
+        /// (stopped, frozen or gone), closes our end instead, which ends a read of the stream that would otherwise block
+        /// for as long as the target is frozen. Returns false when it had to close it.
+        /// </summary>
+        public static bool StopOrClose(DiagnosticSession session)
+        {
             // Stop() talks to the target over a new connection; a hung or dead target must not hang us.
             var stop = Task.Run(() =>
             {
                 try { session.Stop(); } catch (Exception) { /* target gone: nothing left to stop */ }
             });
-            if (!stop.Wait(StopTimeout))
-            {
-                // Closing our end of the stream ends Source.Process() even when the target does not answer.
-                try { session.Dispose(); } catch (Exception) { }
-            }
+            if (stop.Wait(StopTimeout)) return true;
+            try { session.Dispose(); } catch (Exception) { }
+            return false;
         }
 
         public void Dispose()

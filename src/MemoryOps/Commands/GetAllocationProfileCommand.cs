@@ -75,13 +75,13 @@ namespace MemoryOps.Commands
                 collector.Start(pid, (emit, warn, token) =>
                 {
                     long lost = Stack
-                        ? session.RunWithStacks(sample => emit(new AllocationStreamItem { Sample = sample }), token,
+                        ? session.RunWithStacks(sample => emit(new AllocationStreamItem { Sample = sample }), token, StopToken,
                             onStarted: () => emit(new AllocationStreamItem { SessionStarted = true }),
                             onPhase: phase => emit(new AllocationStreamItem { Phase = phase }),
                             onEndedEarly: at => emit(new AllocationStreamItem { EndedEarly = at }))
                         : session.Run(sample => emit(new AllocationStreamItem { Sample = sample }), token,
                             onStarted: () => emit(new AllocationStreamItem { SessionStarted = true }),
-                            onHeartbeat: () => emit(new AllocationStreamItem()));
+                            onHeartbeat: (at, lostSoFar) => emit(new AllocationStreamItem { HeartbeatAt = at, EventsLost = lostSoFar }));
                     emit(new AllocationStreamItem { Finished = true, EventsLost = lost });
                 });
             }
@@ -103,56 +103,63 @@ namespace MemoryOps.Commands
                     var value = item.Value;
                     if (value.SessionStarted)
                     {
-                        state.WindowStart = value.Arrived;
+                        state.Open(value.Arrived, window, Continuous);
                         state.Gap.Start(value.Arrived);
                         WriteVerbose($"Process {state.Target.ProcessId}: the session is open; sampling for {(Continuous ? "windows of " : "")}{window.TotalSeconds:0.###} s.");
                     }
-                    else if (value.Finished) state.EventsLost = value.EventsLost;
+                    else if (value.Finished) state.LostSoFar = Math.Max(state.LostSoFar, value.EventsLost);
                     else if (value.EndedEarly is DateTime early && !state.StopRequested.HasValue)
                     {
                         state.StopRequested = early;
-                        WriteWarning($"Process {state.Target.ProcessId}: the window ended early, after {(early - state.WindowStart!.Value).TotalSeconds:0.#} s: " +
+                        state.Windows?.EndAt(early);
+                        WriteWarning($"Process {state.Target.ProcessId}: the window ended early, after {(early - state.Windows!.Start).TotalSeconds:0.#} s: " +
                                      $"the samples and their stacks reached {AllocationSession.MaxTraceBytes / (1024 * 1024)} MB. Use a shorter -Duration with -Stack.");
                     }
                     else if (value.Phase != null) { progress.StatusDescription = value.Phase; WriteProgress(progress); }
                     else if (!state.StopRequested.HasValue && state.Gap.Arrived(value.Arrived) is string resumed && !Stack) WriteWarning(resumed);
-                    if (value.Sample is AllocationSample sample)
+                    if (value.HeartbeatAt is DateTime beat)
                     {
-                        if (state.Method == AllocationSamplingMethod.Randomized) state.Accumulator.AddSampled(sample.TypeName, sample.ObjectSize, sample.Stack);
-                        else state.Accumulator.AddTick(sample.TypeName, sample.Amount, sample.ObjectSize, sample.Stack);
+                        state.LostSoFar = Math.Max(state.LostSoFar, value.EventsLost);
+                        state.Saw(beat);
+                    }
+                    if (value.Sample is AllocationSample sample && state.Windows != null)
+                    {
+                        // Counted in the window in which the target allocated it, whenever it arrives.
+                        state.Windows.Add(sample);
+                        state.Saw(sample.Timestamp);
                     }
                 }
 
                 foreach (var state in states.Values)
                 {
-                    if (state.Failed || !state.WindowStart.HasValue || state.StopRequested.HasValue) continue;
-                    var windowEnd = state.WindowStart.Value + window;
+                    if (state.Failed || state.Windows == null || state.StopRequested.HasValue) continue;
                     if (!Stack && collector.Pending == 0 && state.Gap.Check(now, out _) is string begun) WriteWarning(begun);
-                    if (now < windowEnd) continue;
                     if (Continuous)
                     {
-                        // Samples are assigned to windows as they arrive: EventPipe hands them over within about a second.
-                        WriteObject(state.Build(now, Top));
-                        state.Restart(now);
+                        // A window is written once its samples can all have arrived: EventPipe hands events over within
+                        // about a second, and the stream has moved past its end (a frozen target's windows wait for it).
+                        var upTo = now - DeliveryGrace;
+                        if (state.LatestEvent < upTo) upTo = state.LatestEvent;
+                        foreach (var closed in state.Windows.CloseThrough(upTo)) WriteObject(state.Build(closed, Top, WriteWarning));
                     }
-                    else
+                    else if (now >= state.Windows.Start + window)
                     {
                         state.StopRequested = now;
                         collector.StopWorker(state.Target.ProcessId);
                     }
                 }
 
-                var open = states.Values.Where(s => s.WindowStart.HasValue && !s.StopRequested.HasValue && !s.Failed).ToList();
+                var open = states.Values.Where(s => s.Windows != null && !s.StopRequested.HasValue && !s.Failed).ToList();
                 if (open.Count > 0)
                 {
-                    var first = open.Min(s => s.WindowStart!.Value);
+                    var first = open.Min(s => s.Windows!.Start);
                     double elapsed = (now - first).TotalSeconds % window.TotalSeconds;
                     progress.PercentComplete = (int)Math.Min(100, elapsed * 100 / window.TotalSeconds);
                     progress.SecondsRemaining = (int)Math.Max(0, window.TotalSeconds - elapsed);
-                    progress.StatusDescription = Stack ? "Sampling with call stacks (they are resolved when the window closes)" : $"{open.Sum(s => s.Accumulator.SampleCount)} samples so far";
+                    progress.StatusDescription = Stack ? "Sampling with call stacks (they are resolved when the window closes)" : $"{open.Sum(s => s.Windows!.OpenSampleCount)} samples so far";
                     WriteProgress(progress);
                 }
-                else if (!Continuous && states.Values.All(s => s.Failed || !s.WindowStart.HasValue) && now - started > EventPipeRunner.StartTimeout + window)
+                else if (!Continuous && states.Values.All(s => s.Failed || s.Windows == null) && now - started > EventPipeRunner.StartTimeout + window)
                 {
                     break;
                 }
@@ -165,19 +172,23 @@ namespace MemoryOps.Commands
             {
                 if (state.Failed) continue;
                 int pid = state.Target.ProcessId;
-                if (!state.WindowStart.HasValue || !state.StopRequested.HasValue)
+                if (state.Windows == null || !state.StopRequested.HasValue)
                 {
                     WriteFailure(new MemoryOpsException(FailureKind.Timeout,
                         $"Process {pid} did not open a diagnostic session (is it stopped or frozen?): nothing was sampled.", pid), pid);
                     continue;
                 }
                 if (!Stack && state.Gap.Close(state.StopRequested.Value) is string tail) WriteWarning(tail);
-                var profile = state.Build(state.StopRequested.Value, Top);
-                if (profile.EventsLost > 0)
-                    WriteWarning($"Process {pid}: the runtime dropped {profile.EventsLost} events (a full session buffer): the estimates are low.");
-                WriteObject(profile);
+                // The one window, [start, start + Duration) or shorter when it ended early: samples are counted by when they
+                // were allocated, so those that arrive after the stop request but were allocated before its end count.
+                foreach (var closed in state.Windows.CloseThrough(DateTime.MaxValue))
+                    WriteObject(state.Build(closed, Top, WriteWarning));
+                WriteVerbose($"Process {pid}: {state.Windows.Outside:N0} sample(s) were allocated outside the window (before it opened or after it closed) and are not counted.");
             }
         }
+
+        /// <summary>How long after a -Continuous window's end its last samples may still arrive.</summary>
+        private static readonly TimeSpan DeliveryGrace = TimeSpan.FromSeconds(2);
 
         private sealed class TargetState
         {
@@ -186,40 +197,55 @@ namespace MemoryOps.Commands
                 Target = target;
                 Method = method;
                 Gap = gap;
-                Accumulator = new AllocationAccumulator(method);
             }
 
             public DotNetProcessInfo Target { get; }
             public AllocationSamplingMethod Method { get; }
             public StreamGapDetector Gap { get; }
-            public AllocationAccumulator Accumulator { get; private set; }
-            public DateTime? WindowStart;
+            /// <summary>Set once the session is open.</summary>
+            public AllocationWindows? Windows { get; private set; }
             public DateTime? StopRequested;
             public bool Failed;
-            public long EventsLost;
+            /// <summary>Events the runtime reported lost so far in the session, and how many of them earlier windows reported.</summary>
+            public long LostSoFar, LostReported;
+            /// <summary>The latest event timestamp the stream delivered (samples, heartbeats).</summary>
+            public DateTime LatestEvent = DateTime.MinValue;
 
-            public AllocationProfile Build(DateTime end, int top)
+            public void Open(DateTime start, TimeSpan window, bool continuous)
             {
-                var profile = Accumulator.Build(Target.ProcessId, Target.Name, Target.RuntimeVersion, WindowStart!.Value, end, top);
-                profile.EventsLost = EventsLost;
-                if (Method == AllocationSamplingMethod.AllocationTick) profile.SamplingDistance = 100 * 1024;
-                return profile;
+                Windows = new AllocationWindows(Method, start, window);
+                if (!continuous) Windows.EndAt(start + window);
+                LatestEvent = start;
             }
 
-            public void Restart(DateTime now)
+            public void Saw(DateTime timestamp)
             {
-                Accumulator = new AllocationAccumulator(Method);
-                WindowStart = now;
+                if (timestamp > LatestEvent) LatestEvent = timestamp;
+            }
+
+            /// <summary>The profile of a closed window, with the events lost since the previous one (warned about when there were any).</summary>
+            public AllocationProfile Build(AllocationWindow window, int top, Action<string> warn)
+            {
+                var profile = window.Accumulator.Build(Target.ProcessId, Target.Name, Target.RuntimeVersion, window.Start, window.End, top);
+                profile.EventsLost = Math.Max(0, LostSoFar - LostReported);
+                LostReported = Math.Max(LostReported, LostSoFar);
+                if (Method == AllocationSamplingMethod.AllocationTick) profile.SamplingDistance = 100 * 1024;
+                if (profile.EventsLost > 0)
+                    warn($"Process {Target.ProcessId}: the runtime dropped {profile.EventsLost} events (a full session buffer) in the window ending {window.End:HH:mm:ss.fff} UTC: the estimates are low.");
+                return profile;
             }
         }
 
-        /// <summary>What a session hands the pipeline thread: a sample, the session's start, a heartbeat (nothing set), a phase, or its end.</summary>
+        /// <summary>What a session hands the pipeline thread: a sample, the session's start, a heartbeat (HeartbeatAt), a phase, or its end.</summary>
         private sealed class AllocationStreamItem
         {
             public AllocationSample? Sample;
             public bool SessionStarted;
             public bool Finished;
+            /// <summary>With Finished: the session's total of lost events; with a heartbeat: the total so far.</summary>
             public long EventsLost;
+            /// <summary>A heartbeat's own timestamp (UTC).</summary>
+            public DateTime? HeartbeatAt;
             public string? Phase;
             public DateTime? EndedEarly;
             public readonly DateTime Arrived = DateTime.UtcNow;
