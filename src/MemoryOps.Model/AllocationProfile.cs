@@ -78,6 +78,24 @@ namespace MemoryOps
         /// <summary>With -Stack: one row per type and allocating call stack, largest first; empty otherwise.</summary>
         public List<AllocationTypeStat> Stacks { get; set; } = new List<AllocationTypeStat>();
 
+        /// <summary>The name a profile's whole allocation rate has as a metric (rules, baselines): "AllocationRate", in bytes/s.</summary>
+        public const string RateMetric = "AllocationRate";
+
+        /// <summary>
+        /// The profile as the counter samples a baseline keeps: its whole allocation rate (AllocationRate, bytes/s) at
+        /// the window's end, the same metric Test-MemoryThreshold reads from a profile, so a baseline rule on
+        /// AllocationRate holds a window to the windows saved before it.
+        /// </summary>
+        public CounterSample[] ToSamples() => new[]
+        {
+            new CounterSample
+            {
+                Timestamp = End, ProcessId = ProcessId, ProcessName = ProcessName, Host = Host, Provider = "MemoryOps.Allocations",
+                Name = RateMetric, DisplayName = "Bytes allocated per second (estimated)", Value = BytesPerSecond, Unit = "bytes/s",
+                Kind = CounterKind.Rate, Source = Method.ToString(),
+            },
+        };
+
         public override string ToString() => $"Allocations of {ProcessName} ({ProcessId}) over {Duration:0.#} s: ~{TotalBytes:0} bytes, {TypeCount} types ({Method})";
     }
 

@@ -400,6 +400,27 @@ Describe 'Export-AllocationProfile, Compare-AllocationProfile and rules on alloc
         @($after | Test-MemoryThreshold -Rule (New-MemoryRule -TypeName 'OrderService.*' -MaxBytes 1) -WarningAction SilentlyContinue).Count | Should -Be 0
     }
 
+    It 'Save-MemoryBaseline keeps a profile''s allocation rate, and a baseline rule holds a later window to it' {
+        $store = Join-Path $dir 'baselines'
+        $before | Save-MemoryBaseline -Name allocs -Store $store
+        $entry = @(Get-MemoryBaseline -Name allocs -Store $store -History)
+        $entry | Should -HaveCount 1
+        $entry[0].Kind | Should -Be 'Counters'
+        $entry[0].Metrics['AllocationRate'] | Should -Be $before.BytesPerSecond
+        $entry[0].Units['AllocationRate'] | Should -Be 'bytes/s'
+        $entry[0].Timestamp | Should -Be $before.End
+        # Two windows of a real process never allocate at the very same rate: 0.001 % from the saved one breaks the rule.
+        $rule = New-MemoryRule -Baseline allocs -Store $store -Counter AllocationRate -MaxDeviationPercent 0.001 -Name alloc-drift
+        $result = @($after | Test-MemoryThreshold -Rule $rule)
+        $result | Should -HaveCount 1
+        $result[0].Observed | Should -Be $after.BytesPerSecond
+        $step = $before.BytesPerSecond * 0.00001
+        $result[0].Limit | Should -BeGreaterThan ($before.BytesPerSecond - 2 * $step)
+        $result[0].Limit | Should -BeLessThan ($before.BytesPerSecond + 2 * $step)
+        $result[0].Passed | Should -BeFalse
+        ($before | Test-MemoryThreshold -Rule $rule).Passed | Should -BeTrue -Because 'the saved window is its own baseline'
+    }
+
     It 'ConvertTo-OpenMetrics exposes the allocation rates' {
         $text = $after | ConvertTo-OpenMetrics
         $text | Should -Match 'memoryops_allocation_bytes_per_second\{'

@@ -61,7 +61,7 @@ namespace MemoryOps.Engine.Rules
                             types.Add(new TypeObservation { ProcessId = s.ProcessId, ProcessName = s.ProcessName, Host = s.Host, TypeName = t.TypeName, Count = t.Count, Bytes = t.TotalBytes, Timestamp = s.Timestamp });
                     return true;
                 case AllocationProfile a:
-                    Add(metrics, a.ProcessId, a.ProcessName, a.Host, a.End, ("AllocationRate", a.BytesPerSecond, "bytes/s"));
+                    Add(metrics, a.ProcessId, a.ProcessName, a.Host, a.End, (AllocationProfile.RateMetric, a.BytesPerSecond, "bytes/s"));
                     foreach (var t in a.Types)
                         types.Add(new TypeObservation { ProcessId = a.ProcessId, ProcessName = a.ProcessName, Host = a.Host, TypeName = t.TypeName, AllocationRate = t.BytesPerSecond, Timestamp = a.End });
                     return true;

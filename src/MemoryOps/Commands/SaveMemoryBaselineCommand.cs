@@ -21,7 +21,7 @@ namespace MemoryOps.Commands
         [ArgumentCompleter(typeof(BaselineNameCompleter))]
         public string Name { get; set; } = "";
 
-        /// <summary>A HeapSnapshot or a CounterSample.</summary>
+        /// <summary>A HeapSnapshot, CounterSample, ProcessMemoryInfo or AllocationProfile (kept as its AllocationRate).</summary>
         [Parameter(Mandatory = true, ValueFromPipeline = true)]
         public PSObject InputObject { get; set; } = null!;
 
@@ -57,9 +57,10 @@ namespace MemoryOps.Commands
                 case HeapSnapshot s: entries.Add(BaselineStore.FromSnapshot(s)); break;
                 case CounterSample c: samples.Add(c); break;
                 case ProcessMemoryInfo p: samples.AddRange(p.ToSamples()); break;
+                case AllocationProfile a: samples.AddRange(a.ToSamples()); break;
                 default:
                     WriteFailure(new MemoryOpsException(FailureKind.UnsupportedInput,
-                        $"A baseline is saved from HeapSnapshot, CounterSample or ProcessMemoryInfo objects, not {Rehydrator.TypeNameOf(InputObject)}.", InputObject.BaseObject));
+                        $"A baseline is saved from HeapSnapshot, CounterSample, ProcessMemoryInfo or AllocationProfile objects, not {Rehydrator.TypeNameOf(InputObject)}.", InputObject.BaseObject));
                     break;
             }
         }
