@@ -11,6 +11,16 @@ namespace MemoryOps.Engine.Tests
     public sealed class DumpWorkerProtocolTests
     {
         [Fact]
+        public void The_reader_is_given_a_minute_plus_a_second_per_5_MB_far_beyond_a_real_read()
+        {
+            Assert.Equal(60, DumpWorkerClient.TimeLimitFor(0).TotalSeconds);
+            // The 500 MB benchmark dump: per-type read 0.5-0.8 s, retention graph 5-6 s.
+            Assert.Equal(160, DumpWorkerClient.TimeLimitFor(500L * 1048576).TotalSeconds);
+            // A 32 GB dump (the seed's service): 1 h 50 min at the slowest real rate this assumes.
+            Assert.InRange(DumpWorkerClient.TimeLimitFor(32L << 30).TotalMinutes, 100, 120);
+        }
+
+        [Fact]
         public void Protocol_result_round_trips_and_refuses_a_cut_short_stream()
         {
             var snapshot = new HeapSnapshot

@@ -10,7 +10,8 @@
     notes (NT_FILE, NT_PRSTATUS, NT_AUXV: the module list ClrMD parses first), including one file entry copied
     over another; random damage to the ELF and program headers. Readers, in turn: New-HeapSnapshot,
     New-HeapSnapshot -LiveOnly, Get-HeapRetention -RetainedSize.
-    Each case must end in a snapshot / retention rows, or in an error whose id is a dump failure kind and whose
+    Each case must end in a snapshot / retention rows, or in an error whose id is a dump failure kind (or Timeout: the
+    reader is ended after a minute plus a second per 5 MB, when a damaged dump sends it round a loop) and whose
     message names the file. Anything else is printed as BAD.
 #>
 param(
@@ -40,7 +41,7 @@ if (-not $notes) { throw "No PT_NOTE segment in '$DumpPath': not an ELF core dum
 $headerEnd = [int]$phoff + $phentsize * $phnum
 "seed=$Seed cases=$First..$($First + $Count - 1) dump=$($original.Length) bytes notes=$(($notes | ForEach-Object { "$($_.Offset)+$($_.Size)" }) -join ',')"
 
-$allowed = '^(InvalidData|UnsupportedVersion|InvalidInput),'
+$allowed = '^(InvalidData|UnsupportedVersion|InvalidInput|Timeout),'
 $clock = [Diagnostics.Stopwatch]::StartNew()
 $counts = @{}
 for ($case = $First; $case -lt $First + $Count; $case++) {

@@ -180,6 +180,28 @@ Describe 'When the dump reader process dies' {
         (New-HeapSnapshot -DumpPath $readerDump).ObjectCount | Should -BeGreaterThan 3000000
     }
 
+    It 'ends a reader that makes no progress (SIGSTOP) after its time limit, as Timeout naming the dump; the next read works' {
+        # A damaged dump can send the heap walk round a loop; a stopped reader stands for it, deterministically.
+        $limit = 60 + (Get-Item $readerDump).Length / 5MB
+        $killer = Start-ThreadJob -ScriptBlock $signalReader -ArgumentList $readerDump, 'STOP', $findReaders.ToString()
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        $out = New-HeapSnapshot -DumpPath $readerDump -ErrorVariable err -ErrorAction SilentlyContinue
+        $clock.Stop()
+        $kill = $killer | Wait-Job -Timeout 150 | Receive-Job
+        $killer | Remove-Job -Force
+        $kill.KillExit | Should -Be 0 -Because 'the reader must be stopped while it reads'
+        $out | Should -BeNullOrEmpty
+        $err | Should -HaveCount 1
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'Timeout,*'
+        $err[0].CategoryInfo.Category | Should -Be 'OperationTimeout'
+        $err[0].TargetObject | Should -Be $readerDump
+        $err[0].Exception.Message | Should -BeLike "*did not finish '$readerDump' within*"
+        $clock.Elapsed.TotalSeconds | Should -BeGreaterOrEqual ($limit - 1)
+        $clock.Elapsed.TotalSeconds | Should -BeLessThan ($limit + 60)
+        Test-Path "/proc/$($kill.ProcessId)/fd" | Should -BeFalse -Because 'the stopped reader was killed and waited for'
+        (New-HeapSnapshot -DumpPath $readerDump).ObjectCount | Should -BeGreaterThan 3000000
+    }
+
     It 'a reader whose pwsh is killed ends by itself' {
         # `dotnet <PSHOME>/pwsh.dll`: one process, the reader's parent (`dotnet pwsh` would put the SDK's launcher between).
         $psi = [Diagnostics.ProcessStartInfo]::new('dotnet')

@@ -70,10 +70,9 @@ namespace MemoryOps.Engine.Heap
             // No diagnostic socket, debugger or profiler in the reader: it is not a process anyone should attach
             // to, and Get-DotNetProcess must not list it.
             psi.Environment["DOTNET_EnableDiagnostics"] = "0";
-            // A fresh process runs everything as quickly compiled code first (the module's ReadyToRun code, compiled
-            // for .NET 8, is not used by .NET 10). The graph walk spends seconds in a few loops over millions of
-            // objects: compiled optimized from the start, the 4 M-object read took 5.0 s instead of 5.9 s. The
-            // per-type read is short and parallel, and gains nothing from it but a slower start.
+            // A fresh process runs what is not ReadyToRun as quickly compiled code first. The graph walk spends seconds
+            // in a few loops over millions of objects: compiled optimized from the start, the 4 M-object read took
+            // 5.0 s instead of 5.9 s. The per-type read is short and parallel, and gains nothing from it but a slower start.
             if (mode == DumpWorkerMode.Graph) psi.Environment["DOTNET_TC_QuickJitForLoops"] = "0";
 
             using var process = new Process { StartInfo = psi };
@@ -104,6 +103,11 @@ namespace MemoryOps.Engine.Heap
             HeapSnapshot? snapshot = null;
             HeapGraph? graph = null;
             Exception? outputFault = null;
+            // A damaged dump can send ClrMD round a loop it never leaves (the fuzz found one: damaged program headers,
+            // -LiveOnly, no output for 300 s). The reader is given a time that no real read comes near, and ended after it.
+            var limit = TimeLimitFor(SafeSize(full));
+            bool timedOut = false;
+            using (var watchdog = new Timer(_ => { timedOut = true; Kill(process); }, null, limit, Timeout.InfiniteTimeSpan))
             using (cancel.Register(() => Kill(process)))
             {
                 try
@@ -129,6 +133,10 @@ namespace MemoryOps.Engine.Heap
                 stderr.Join();
             }
             cancel.ThrowIfCancellationRequested();
+            if (timedOut)
+                throw new MemoryOpsException(FailureKind.Timeout,
+                    $"The dump reader did not finish '{full}' within {limit.TotalSeconds:N0} s (a minute, plus a second for every {MinimumBytesPerSecond / 1048576} MB of the dump) and was ended: " +
+                    "a damaged dump can make the heap walk go round without end. Nothing was read.", dumpPath);
             if (reported != null) throw reported;
             int exit = process.ExitCode;
             if (exit != DumpWorkerProtocol.ExitOk) throw Crashed(full, dumpPath, exit, LastWords(lastWords));
@@ -138,6 +146,18 @@ namespace MemoryOps.Engine.Heap
             // What the user waited for, the reader's start included.
             snapshot.Duration = clock.Elapsed.TotalSeconds;
             return (snapshot, graph);
+        }
+
+        /// <summary>The slowest a real read goes, with room to spare: 5 MB/s (reads here run at 80–700 MB/s).</summary>
+        internal const long MinimumBytesPerSecond = 5L * 1048576;
+
+        /// <summary>How long the reader may take for a dump of <paramref name="bytes"/>: a minute, plus a second per 5 MB.</summary>
+        internal static TimeSpan TimeLimitFor(long bytes) => TimeSpan.FromSeconds(60 + Math.Max(0, bytes) / (double)MinimumBytesPerSecond);
+
+        private static long SafeSize(string path)
+        {
+            try { return SafeFile.StatusOf(path)?.Size ?? 0; }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException || e is MemoryOpsException) { return 0; }
         }
 
         private static void Kill(Process process)
