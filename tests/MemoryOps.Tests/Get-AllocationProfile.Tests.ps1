@@ -421,6 +421,20 @@ Describe 'Export-AllocationProfile, Compare-AllocationProfile and rules on alloc
         ($before | Test-MemoryThreshold -Rule $rule).Passed | Should -BeTrue -Because 'the saved window is its own baseline'
     }
 
+    It 'goes into a report as its allocation rate over time' {
+        $page = Join-Path $dir 'allocations.html'
+        @($before; $after) | Export-MemoryReport -Path $page -ErrorAction Stop
+        $html = Get-Content -LiteralPath $page -Raw
+        $data = [regex]::Match($html, '<script type="application/json" id="memoryops-data">(.*?)</script>', 'Singleline').Groups[1].Value | ConvertFrom-Json
+        $chart = $data.charts | Where-Object unit -eq 'bytes/s'
+        $series = $chart.series | Where-Object { $_.role -eq 'data' -and $_.label -like 'AllocationRate*' }
+        @($series) | Should -HaveCount 1
+        # Single-precision in the page (~7 digits): the rates of the two windows, in time order.
+        $series.v.Count | Should -Be 2
+        [math]::Abs($series.v[0] / $before.BytesPerSecond - 1) | Should -BeLessThan 1e-6
+        [math]::Abs($series.v[1] / $after.BytesPerSecond - 1) | Should -BeLessThan 1e-6
+    }
+
     It 'ConvertTo-OpenMetrics exposes the allocation rates' {
         $text = $after | ConvertTo-OpenMetrics
         $text | Should -Match 'memoryops_allocation_bytes_per_second\{'

@@ -64,6 +64,10 @@ namespace MemoryOps.Engine.Report
         {
             switch (input)
             {
+                case AllocationProfile a:
+                    // Get-AllocationProfile's windows are charted as their whole allocation rate over time (bytes/s).
+                    foreach (var sample in a.ToSamples()) AddOne(sample);
+                    break;
                 case ProcessMemoryInfo m:
                     // Get-ProcessMemory's readings are charted as the samples they stand for (RSS, cgroup usage and limit, utilization...).
                     foreach (var sample in m.ToSamples()) AddOne(sample);

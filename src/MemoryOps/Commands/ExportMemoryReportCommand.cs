@@ -67,7 +67,7 @@ namespace MemoryOps.Commands
             catch (MemoryOpsException e) { WriteFailure(e, given); return; }
             if (builder.Add(input)) return;
             WriteFailure(new MemoryOpsException(FailureKind.UnsupportedInput,
-                "A report is made of CounterSample, ProcessMemoryInfo, GcEventRecord, GcSummary, HeapSnapshot, HeapTypeDelta, HeapComparison, ThresholdResult, " +
+                "A report is made of CounterSample, ProcessMemoryInfo, AllocationProfile, GcEventRecord, GcSummary, HeapSnapshot, HeapTypeDelta, HeapComparison, ThresholdResult, " +
                 $"HeapRetentionPath, HeapRetainedSize and DotNetProcessInfo objects, not {Rehydrator.TypeNameOf(given)}; it is left out.", input), input);
         }
 
