@@ -27,14 +27,7 @@ $root = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
 $env:MEMORYOPS_MODULE_PATH = (Resolve-Path $ModulePath).Path
 Import-Module $env:MEMORYOPS_MODULE_PATH -Force
 Import-Module (Join-Path $root 'tests/MemoryOps.Tests/TestTarget.psm1') -Force
-$ticks = [double](getconf CLK_TCK)
-
-function Get-CpuSeconds([int] $ProcessId) {
-    # utime and stime, fields 14 and 15 of /proc/<pid>/stat (after the parenthesized name, which may hold spaces).
-    $stat = Get-Content "/proc/$ProcessId/stat" -Raw
-    $fields = $stat.Substring($stat.LastIndexOf(')') + 2).Split(' ')
-    ([double]$fields[11] + [double]$fields[12]) / $ticks
-}
+Import-Module (Join-Path $PSScriptRoot 'Benchmark.psm1') -Force   # Get-ProcCpuSeconds
 
 function Measure-Mode([string] $Mode, [hashtable] $Parameters) {
     $collector = $null
@@ -51,16 +44,16 @@ function Measure-Mode([string] $Mode, [hashtable] $Parameters) {
                 Start-Sleep -Milliseconds 50
             }
         }
-        $cpuBefore = Get-CpuSeconds $target.ProcessId
+        $cpuBefore = Get-ProcCpuSeconds $target.ProcessId
         $seconds = [double]((Send-TestTarget $target "allocate $AllocateMB") -replace '.*seconds=', '')
-        $allocateCpu = (Get-CpuSeconds $target.ProcessId) - $cpuBefore
+        $allocateCpu = (Get-ProcCpuSeconds $target.ProcessId) - $cpuBefore
         $null = Send-TestTarget $target 'churn on'
-        $targetBefore = Get-CpuSeconds $target.ProcessId
-        $selfBefore = Get-CpuSeconds $PID
+        $targetBefore = Get-ProcCpuSeconds $target.ProcessId
+        $selfBefore = Get-ProcCpuSeconds $PID
         $clock = [Diagnostics.Stopwatch]::StartNew()
         Start-Sleep -Seconds $ChurnSeconds
-        $targetCpu = (Get-CpuSeconds $target.ProcessId) - $targetBefore
-        $selfCpu = (Get-CpuSeconds $PID) - $selfBefore
+        $targetCpu = (Get-ProcCpuSeconds $target.ProcessId) - $targetBefore
+        $selfCpu = (Get-ProcCpuSeconds $PID) - $selfBefore
         $wall = $clock.Elapsed.TotalSeconds
         $null = Send-TestTarget $target 'churn off'
         [pscustomobject]@{
