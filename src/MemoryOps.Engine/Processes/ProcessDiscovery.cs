@@ -166,6 +166,14 @@ namespace MemoryOps.Engine.Processes
             return plus > 0 ? clrProductVersion.Substring(0, plus) : clrProductVersion;
         }
 
+        // include/linux/sched.h: set by do_exit() before it frees the memory and closes the files of the task.
+        private const ulong PF_EXITING = 0x4;
+
+        /// <summary>
+        /// True while <paramref name="pid"/> runs: not gone, not a zombie and not in the middle of exiting. The last matters
+        /// after a kill: the kernel closes the process's sockets (our session's stream ends) before it turns it into a zombie,
+        /// and tearing down a large heap takes a while on a busy machine; the task's PF_EXITING flag is set before either.
+        /// </summary>
         public static bool ProcessExists(int pid)
         {
             if (pid <= 0) return false;
@@ -174,16 +182,44 @@ namespace MemoryOps.Engine.Processes
                 // A killed process stays in /proc as a zombie until its parent reaps it: it runs no more.
                 try
                 {
-                    string stat = File.ReadAllText($"/proc/{pid}/stat");
-                    int close = stat.LastIndexOf(')');
-                    char state = close >= 0 && close + 2 < stat.Length ? stat[close + 2] : 'R';
-                    return state != 'Z' && state != 'X';
+                    return StatSaysRunning(File.ReadAllText($"/proc/{pid}/stat"));
                 }
                 catch (Exception e) when (e is IOException || e is UnauthorizedAccessException) { return Directory.Exists($"/proc/{pid}"); }
             }
             try { using var p = Process.GetProcessById(pid); return !p.HasExited; }
             catch (ArgumentException) { return false; }
         }
+
+        /// <summary>
+        /// True when <paramref name="pid"/> has ended or ends within <paramref name="grace"/>. For a stream that closed without
+        /// being asked: a runtime that shuts down closes its diagnostic sessions a moment before the process is gone, so
+        /// "exited" versus "ended the session while running" is decided after a short, bounded wait.
+        /// </summary>
+        /// <summary>Reads a /proc/&lt;pid&gt;/stat line: false for a zombie, a dead task or one whose exit has begun.</summary>
+        internal static bool StatSaysRunning(string stat)
+        {
+            // The name may hold spaces and parentheses: the fields start after the last ')'.
+            int close = stat.LastIndexOf(')');
+            if (close < 0) return true; // not a stat line we understand: do not call a process gone on that
+            var fields = stat.Substring(close + 1).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (fields.Length > 0 && (fields[0] == "Z" || fields[0] == "X")) return false;
+            // state ppid pgrp session tty_nr tpgid flags (proc(5)): flags is the 7th field after the name.
+            return !(fields.Length > 6 && ulong.TryParse(fields[6], out var flags) && (flags & PF_EXITING) != 0);
+        }
+
+        public static bool ExitsWithin(int pid, TimeSpan grace)
+        {
+            var clock = Stopwatch.StartNew();
+            while (ProcessExists(pid))
+            {
+                if (clock.Elapsed >= grace) return false;
+                Thread.Sleep(20);
+            }
+            return true;
+        }
+
+        /// <summary>The grace <see cref="ExitsWithin"/> gets where a session's stream ended unexpectedly.</summary>
+        public static readonly TimeSpan ExitGrace = TimeSpan.FromSeconds(2);
 
         public static string SafeProcessName(int pid)
         {
