@@ -14,6 +14,51 @@ function Get-ToolDll {
     [pscustomobject]@{ Package = $Package; Version = $version; Path = $found.FullName }
 }
 
+function Get-ReadyToRunPwsh {
+    <#
+        The pinned pwsh, compiled ReadyToRun the way Microsoft ships it for Linux. The `powershell` global tool package is
+        IL only (PowerShell's build sets PublishReadyToRun for Release publishes with a runtime; the tool is published
+        framework-dependent without one), so every fresh pwsh from it JIT-compiles PowerShell's own code: its bare start
+        and every Import-Module cost about twice what they cost with the .deb/.rpm/.tar.gz packages a Linux host runs.
+        No such package is reachable here, so the same 7.6.x assemblies are compiled with the SDK's Crossgen2 (restored by
+        build.ps1's ReadyToRun publish) into a cached copy: out/bench/pwsh-<version>-r2r.
+    #>
+    param([Parameter(Mandatory)] [string] $ToolDll)
+    $source = Split-Path $ToolDll
+    $version = (Get-Item $ToolDll).VersionInfo.ProductVersion -replace '\s.*$', '' -replace '[^0-9A-Za-z.+-]', '_'
+    $target = Join-Path $script:RepoRoot "out/bench/pwsh-$version-r2r"
+    $done = Join-Path $target '.complete'
+    if (Test-Path $done) { return (Join-Path $target 'pwsh.dll') }
+
+    $packages = if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else { Join-Path $HOME '.nuget/packages' }
+    $crossgen = Get-ChildItem (Join-Path $packages 'microsoft.netcore.app.crossgen2.linux-x64') -Directory -ErrorAction SilentlyContinue |
+        Sort-Object { [version]($_.Name -replace '-.*$', '') } -Descending | ForEach-Object { Join-Path $_.FullName 'tools/crossgen2' } |
+        Where-Object { Test-Path $_ } | Select-Object -First 1
+    if (-not $crossgen) { throw "Crossgen2 is not restored: run 'dotnet pwsh ./build.ps1 -Task Build' first (its ReadyToRun publish restores it)." }
+    $framework = Split-Path ([object].Assembly.Location)
+
+    if (Test-Path $target) { Remove-Item $target -Recurse -Force }
+    New-Item -ItemType Directory (Split-Path $target) -Force | Out-Null
+    Copy-Item $source $target -Recurse
+    $compiled = 0
+    foreach ($dll in Get-ChildItem $source -Filter *.dll) {
+        # Only managed IL-only assemblies: native libraries and already precompiled ones are copied as they are.
+        $stream = [IO.File]::OpenRead($dll.FullName)
+        try {
+            $pe = [Reflection.PortableExecutable.PEReader]::new($stream)
+            $il = $pe.HasMetadata -and $pe.PEHeaders.CorHeader.ManagedNativeHeaderDirectory.Size -eq 0
+            $pe.Dispose()
+        } catch { $il = $false } finally { $stream.Dispose() }
+        if (-not $il) { continue }
+        $out = Join-Path $target $dll.Name
+        & $crossgen $dll.FullName -o $out -r "$framework/*.dll" -r "$source/*.dll" --targetos linux --targetarch x64 -O 2>&1 | Out-Null
+        if ($LASTEXITCODE -ne 0) { Copy-Item $dll.FullName $out -Force } else { $compiled++ }
+    }
+    if ($compiled -eq 0) { throw "Crossgen2 compiled none of pwsh's assemblies in $source." }
+    Set-Content $done "$compiled assemblies compiled by $crossgen"
+    Join-Path $target 'pwsh.dll'
+}
+
 function Invoke-Measured {
     <# Runs `dotnet <arguments>` under /usr/bin/time: wall time (stopwatch), peak RSS (ru_maxrss) and CPU time of the
        process, and, with -FirstLinePattern, the seconds until the first stdout line that matches. #>
@@ -139,4 +184,4 @@ function Get-RunSummary {
     }
 }
 
-Export-ModuleMember -Function Get-ToolDll, Invoke-Measured, Measure-InSession, Get-ProcStatusKB, Get-ProcCpuSeconds, Get-Median, Invoke-Alternating, Get-RunSummary
+Export-ModuleMember -Function Get-ToolDll, Get-ReadyToRunPwsh, Invoke-Measured, Measure-InSession, Get-ProcStatusKB, Get-ProcCpuSeconds, Get-Median, Invoke-Alternating, Get-RunSummary

@@ -107,13 +107,13 @@ $rows = @(Get-HeapRetention -DumpPath $dump -RetainedSize -Top 5 -ErrorAction St
     }
 
     It 'refuses a DAC of another runtime build with UnsupportedVersion, naming the dump, both build ids and -RuntimePath' {
-        # The .NET 8 runtime pack the build restores (for ReadyToRun) holds a whole other runtime: libcoreclr.so and its DAC.
+        # The .NET 8 runtime pack tests/MemoryOps.Tests/MemoryOps.Tests.csproj downloads holds a whole other runtime: libcoreclr.so and its DAC.
         # A pack of the very runtime installed here (10.0.12 may be restored too) has the same build: take another one.
         function Get-BuildId([string] $Folder) { (& readelf -n (Join-Path $Folder 'libcoreclr.so') | Select-String 'Build ID: (\w+)').Matches[0].Groups[1].Value }
         $dumpId = Get-BuildId $runtimeDir
         $otherRuntime = Get-ChildItem (Join-Path $HOME '.nuget/packages/microsoft.netcore.app.runtime.linux-x64') -Directory |
             ForEach-Object { Join-Path $_.FullName 'runtimes/linux-x64/native' } | Where-Object { (Test-Path (Join-Path $_ 'libmscordaccore.so')) -and (Get-BuildId $_) -ne $dumpId } | Select-Object -First 1
-        $otherRuntime | Should -Not -BeNullOrEmpty -Because 'the build restores a Microsoft.NETCore.App.Runtime.linux-x64 package of another runtime (8.0)'
+        $otherRuntime | Should -Not -BeNullOrEmpty -Because 'tests/MemoryOps.Tests/MemoryOps.Tests.csproj downloads the Microsoft.NETCore.App.Runtime.linux-x64 package of another runtime (8.0.34)'
         $otherRuntime | Should -Not -Be $runtimeDir
         $otherId = Get-BuildId $otherRuntime
         $dumpId | Should -Not -Be $otherId
