@@ -1,5 +1,6 @@
 # Measuring primitives for tests/Benchmarks/Invoke-Benchmark.ps1. Not a test: nothing here asserts a time.
 $script:RepoRoot = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
+$script:Packages = if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else { Join-Path $HOME '.nuget/packages' }
 
 function Get-ToolDll {
     <# The entry dll of a pinned local tool (.config/dotnet-tools.json), so it runs as `dotnet <dll>` in one process
@@ -7,8 +8,7 @@ function Get-ToolDll {
     param([Parameter(Mandatory)] [string] $Package, [Parameter(Mandatory)] [string] $Dll)
     $manifest = Get-Content (Join-Path $script:RepoRoot '.config/dotnet-tools.json') -Raw | ConvertFrom-Json
     $version = $manifest.tools.$Package.version
-    $packages = if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else { Join-Path $HOME '.nuget/packages' }
-    $found = Get-ChildItem (Join-Path $packages "$Package/$version/tools") -Recurse -Filter $Dll -ErrorAction SilentlyContinue |
+    $found = Get-ChildItem (Join-Path $script:Packages "$Package/$version/tools") -Recurse -Filter $Dll -ErrorAction SilentlyContinue |
         Where-Object { $_.FullName -notmatch '[\\/]win[\\/]' } | Select-Object -First 1
     if (-not $found) { throw "$Package $version is not restored (no $Dll): run 'dotnet tool restore'." }
     [pscustomobject]@{ Package = $Package; Version = $version; Path = $found.FullName }
@@ -30,8 +30,7 @@ function Get-ReadyToRunPwsh {
     $done = Join-Path $target '.complete'
     if (Test-Path $done) { return (Join-Path $target 'pwsh.dll') }
 
-    $packages = if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else { Join-Path $HOME '.nuget/packages' }
-    $crossgen = Get-ChildItem (Join-Path $packages 'microsoft.netcore.app.crossgen2.linux-x64') -Directory -ErrorAction SilentlyContinue |
+    $crossgen = Get-ChildItem (Join-Path $script:Packages 'microsoft.netcore.app.crossgen2.linux-x64') -Directory -ErrorAction SilentlyContinue |
         Sort-Object { [version]($_.Name -replace '-.*$', '') } -Descending | ForEach-Object { Join-Path $_.FullName 'tools/crossgen2' } |
         Where-Object { Test-Path $_ } | Select-Object -First 1
     if (-not $crossgen) { throw "Crossgen2 is not restored: run 'dotnet pwsh ./build.ps1 -Task Build' first (its ReadyToRun publish restores it)." }

@@ -201,11 +201,11 @@ namespace MemoryOps.Engine.Allocations
             }
             if (Volatile.Read(ref stopRequested) == 0)
                 throw new MemoryOpsException(FailureKind.TargetExited,
-                    !ProcessDiscovery.ExitsWithin(pid, ProcessDiscovery.ExitGrace) ? $"Process {pid} ended the diagnostic session unexpectedly." : $"Process {pid} exited during the collection.", pid, readError);
+                    !ProcessDiscovery.ExitedAfterStreamEnd(pid) ? $"Process {pid} ended the diagnostic session unexpectedly." : $"Process {pid} exited during the collection.", pid, readError);
             // The stream ended after we asked: either the target ended the session (its rundown written), or we closed our
             // end because it did not answer. The closing task settles within StopTimeout of the request.
             if (!ended.Task.Wait(EventPipeRunner.StopTimeout + TimeSpan.FromSeconds(1)) || ended.Task.Result) return;
-            if (ProcessDiscovery.ExitsWithin(pid, ProcessDiscovery.ExitGrace))
+            if (!ProcessDiscovery.ProcessExists(pid))
                 throw new MemoryOpsException(FailureKind.TargetExited, $"Process {pid} exited during the collection.", pid, readError);
             throw new MemoryOpsException(FailureKind.Timeout,
                 $"Process {pid} did not end its diagnostic session (is it stopped or frozen?): without the runtime's rundown at the session's end the call stacks cannot be named, so no profile was made.", pid, readError);

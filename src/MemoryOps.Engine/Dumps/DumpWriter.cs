@@ -107,7 +107,7 @@ namespace MemoryOps.Engine.Dumps
             {
                 AtomicFile.TryDelete(temp);
                 if (e is MemoryOpsException || e is OperationCanceledException) throw;
-                if (ProcessDiscovery.ExitsWithin(target.ProcessId, ProcessDiscovery.ExitGrace))
+                if (!ProcessDiscovery.ProcessExists(target.ProcessId))
                     throw new MemoryOpsException(FailureKind.TargetExited, $"Process {target.ProcessId} exited while its dump was written; no file was left.", target.ProcessId, e);
                 if (e is IOException io && AtomicFile.IsDiskFull(io) || e.Message.Contains("No space", StringComparison.OrdinalIgnoreCase))
                     throw new MemoryOpsException(FailureKind.InsufficientSpace, $"The disk filled while the dump was written to '{dir}'; the partial file was removed.", path, e);

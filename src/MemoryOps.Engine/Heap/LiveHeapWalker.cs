@@ -190,14 +190,14 @@ namespace MemoryOps.Engine.Heap
                 }
                 if (reader.IsFaulted && !heapComplete)
                 {
-                    if (ProcessDiscovery.ExitsWithin(target.ProcessId, ProcessDiscovery.ExitGrace))
+                    if (ProcessDiscovery.ExitedAfterStreamEnd(target.ProcessId))
                         throw new MemoryOpsException(FailureKind.TargetExited, $"Process {target.ProcessId} exited during the heap walk.", target.ProcessId, reader.Exception);
                     throw new MemoryOpsException(FailureKind.SessionFailed, $"Reading the heap of process {target.ProcessId} failed: {reader.Exception!.GetBaseException().Message}", target.ProcessId, reader.Exception);
                 }
                 cancel.ThrowIfCancellationRequested();
                 if (!heapComplete)
                 {
-                    if (ProcessDiscovery.ExitsWithin(target.ProcessId, ProcessDiscovery.ExitGrace))
+                    if (ProcessDiscovery.ExitedAfterStreamEnd(target.ProcessId))
                         throw new MemoryOpsException(FailureKind.TargetExited, $"Process {target.ProcessId} exited during the heap walk.", target.ProcessId);
                     throw new MemoryOpsException(FailureKind.SessionFailed, $"Process {target.ProcessId} ended the session before its heap walk completed.", target.ProcessId);
                 }

@@ -190,11 +190,6 @@ namespace MemoryOps.Engine.Processes
             catch (ArgumentException) { return false; }
         }
 
-        /// <summary>
-        /// True when <paramref name="pid"/> has ended or ends within <paramref name="grace"/>. For a stream that closed without
-        /// being asked: a runtime that shuts down closes its diagnostic sessions a moment before the process is gone, so
-        /// "exited" versus "ended the session while running" is decided after a short, bounded wait.
-        /// </summary>
         /// <summary>Reads a /proc/&lt;pid&gt;/stat line: false for a zombie, a dead task or one whose exit has begun.</summary>
         internal static bool StatSaysRunning(string stat)
         {
@@ -207,6 +202,12 @@ namespace MemoryOps.Engine.Processes
             return !(fields.Length > 6 && ulong.TryParse(fields[6], out var flags) && (flags & PF_EXITING) != 0);
         }
 
+        /// <summary>
+        /// True when <paramref name="pid"/> has ended or ends within <paramref name="grace"/>. For a stream that closed without
+        /// being asked: a runtime that shuts down closes its diagnostic sessions a moment before the process is gone, so
+        /// "exited" versus "ended the session while running" is decided after a short, bounded wait. (A kill needs no wait:
+        /// <see cref="ProcessExists"/> sees PF_EXITING before the kernel closes the sockets.)
+        /// </summary>
         public static bool ExitsWithin(int pid, TimeSpan grace)
         {
             var clock = Stopwatch.StartNew();
@@ -218,8 +219,11 @@ namespace MemoryOps.Engine.Processes
             return true;
         }
 
-        /// <summary>The grace <see cref="ExitsWithin"/> gets where a session's stream ended unexpectedly.</summary>
+        /// <summary>The grace <see cref="ExitsWithin"/> gets where a session's stream ended unasked.</summary>
         public static readonly TimeSpan ExitGrace = TimeSpan.FromSeconds(2);
+
+        /// <summary>After a session's stream ended unasked: has the target exited (waiting at most <see cref="ExitGrace"/>)?</summary>
+        public static bool ExitedAfterStreamEnd(int pid) => ExitsWithin(pid, ExitGrace);
 
         public static string SafeProcessName(int pid)
         {

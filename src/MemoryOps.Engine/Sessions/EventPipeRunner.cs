@@ -72,7 +72,7 @@ namespace MemoryOps.Engine.Sessions
             }
             catch (Exception e) when (e is ServerNotAvailableException || e is EndOfStreamException || e is IOException)
             {
-                if (ProcessDiscovery.ExitsWithin(pid, ProcessDiscovery.ExitGrace))
+                if (!ProcessDiscovery.ProcessExists(pid))
                     throw new MemoryOpsException(FailureKind.TargetExited, $"Process {pid} exited before the diagnostic session could start.", pid, e);
                 throw new MemoryOpsException(FailureKind.NotDotNetProcess, $"Process {pid} did not accept a diagnostic session: {e.Message}", pid, e);
             }
@@ -111,7 +111,7 @@ namespace MemoryOps.Engine.Sessions
 
             if (StopRequested) return;
             // The stream ended and we did not ask for it: the target went away (or closed the session).
-            bool alive = !ProcessDiscovery.ExitsWithin(ProcessId, ProcessDiscovery.ExitGrace);
+            bool alive = !ProcessDiscovery.ExitedAfterStreamEnd(ProcessId);
             throw new MemoryOpsException(FailureKind.TargetExited,
                 alive ? $"Process {ProcessId} ended the diagnostic session unexpectedly." : $"Process {ProcessId} exited during the collection.",
                 ProcessId, readError);
